@@ -1,0 +1,3 @@
+module github.com/astralcore/astral
+
+go 1.26

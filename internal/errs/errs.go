@@ -24,6 +24,7 @@ const (
 	Unauthenticated
 	Forbidden
 	NotFound
+	MethodNotAllowed
 	Conflict
 	TooLarge
 	RateLimited
@@ -31,28 +32,30 @@ const (
 )
 
 var kindNames = [...]string{
-	Internal:        "internal",
-	Invalid:         "invalid",
-	Unauthenticated: "unauthenticated",
-	Forbidden:       "forbidden",
-	NotFound:        "not_found",
-	Conflict:        "conflict",
-	TooLarge:        "too_large",
-	RateLimited:     "rate_limited",
-	Unavailable:     "unavailable",
+	Internal:         "internal",
+	Invalid:          "invalid",
+	Unauthenticated:  "unauthenticated",
+	Forbidden:        "forbidden",
+	NotFound:         "not_found",
+	MethodNotAllowed: "method_not_allowed",
+	Conflict:         "conflict",
+	TooLarge:         "too_large",
+	RateLimited:      "rate_limited",
+	Unavailable:      "unavailable",
 }
 
 // statusByKind is the one table that maps kinds to HTTP status codes.
 var statusByKind = [...]int{
-	Internal:        http.StatusInternalServerError,
-	Invalid:         http.StatusBadRequest,
-	Unauthenticated: http.StatusUnauthorized,
-	Forbidden:       http.StatusForbidden,
-	NotFound:        http.StatusNotFound,
-	Conflict:        http.StatusConflict,
-	TooLarge:        http.StatusRequestEntityTooLarge,
-	RateLimited:     http.StatusTooManyRequests,
-	Unavailable:     http.StatusServiceUnavailable,
+	Internal:         http.StatusInternalServerError,
+	Invalid:          http.StatusBadRequest,
+	Unauthenticated:  http.StatusUnauthorized,
+	Forbidden:        http.StatusForbidden,
+	NotFound:         http.StatusNotFound,
+	MethodNotAllowed: http.StatusMethodNotAllowed,
+	Conflict:         http.StatusConflict,
+	TooLarge:         http.StatusRequestEntityTooLarge,
+	RateLimited:      http.StatusTooManyRequests,
+	Unavailable:      http.StatusServiceUnavailable,
 }
 
 // String returns the kind's stable name, used in logs, metrics and the

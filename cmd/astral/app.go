@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/astralcore/astral/internal/config"
+	"github.com/astralcore/astral/internal/store"
+)
+
+// app holds the long-lived dependencies that cmd/astral builds and wires:
+// everything the subcommands share, closed in one place.
+type app struct {
+	cfg   *config.Config
+	log   *slog.Logger
+	db    *store.DB
+	redis *redis.Client // nil unless ASTRAL_REDIS_URL is set
+}
+
+// newLogger returns the JSON logger every subcommand uses.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
+// openApp opens the database (creating the data directory for SQLite with
+// owner-only permissions) and, when configured, Redis.
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	dsn := cfg.DatabaseURL.Reveal()
+	if cfg.Driver() == "sqlite" {
+		dsn = cfg.SQLitePath()
+		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+	}
+	db, err := store.Open(ctx, cfg.Driver(), dsn, store.Options{Logger: log, Now: time.Now})
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", cfg.Driver(), err)
+	}
+	a.db = db
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL.Reveal())
+		if err != nil {
+			_ = db.Close()
+			// The URL was validated by config; say nothing of its contents.
+			return nil, errors.New("ASTRAL_REDIS_URL cannot be used")
+		}
+		a.redis = redis.NewClient(opts)
+	}
+	return a, nil
+}
+
+// migrate applies pending migrations and logs what it did.
+func (a *app) migrate(ctx context.Context) ([]string, error) {
+	applied, err := a.db.Migrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range applied {
+		a.log.InfoContext(ctx, "migration applied", "migration", m)
+	}
+	return applied, nil
+}
+
+// Close releases everything app opened.
+func (a *app) Close() error {
+	var errs []error
+	if a.redis != nil {
+		errs = append(errs, a.redis.Close())
+	}
+	if a.db != nil {
+		errs = append(errs, a.db.Close())
+	}
+	return errors.Join(errs...)
+}

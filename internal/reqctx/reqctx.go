@@ -1,0 +1,45 @@
+// Package reqctx carries request-scoped facts through a context: the request
+// id, the CSP nonce, the matched route pattern and the client address.
+//
+// One *Info is stored per request by the outermost middleware, so adding a
+// fact costs no extra context allocation. Later the authenticated actor and
+// practice join it. Nothing here may hold PHI.
+package reqctx
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// Info is what the server knows about one request.
+type Info struct {
+	// ID identifies the request in logs, audit entries and error pages.
+	ID string
+	// Nonce is the per-request CSP nonce for first-party script tags.
+	Nonce string
+	// Pattern is the route pattern that matched, such as "GET /health",
+	// set once routing is done; empty when no route matched.
+	Pattern string
+	// ClientIP is the client's address, taken from X-Forwarded-For only
+	// when the peer is a trusted proxy.
+	ClientIP netip.Addr
+	// Start is when the server began handling the request.
+	Start time.Time
+}
+
+type key struct{}
+
+// With returns a context carrying info.
+func With(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, key{}, info)
+}
+
+// From returns the request's Info. It never returns nil: outside a request it
+// returns an empty Info, so callers need no nil checks.
+func From(ctx context.Context) *Info {
+	if info, ok := ctx.Value(key{}).(*Info); ok {
+		return info
+	}
+	return &Info{}
+}

@@ -1,0 +1,150 @@
+// Package web serves Astral Core's server-rendered HTML pages.
+//
+// Handlers parse input, call one domain method and render a template; they
+// return an error, which Error renders as a friendly translated page. Pages
+// work without JavaScript; first-party ES modules only add to them.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/astralcore/astral/internal/i18n"
+	"github.com/astralcore/astral/internal/reqctx"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Options configure the web handlers.
+type Options struct {
+	Catalog *i18n.Catalog
+	Logger  *slog.Logger
+	Version string
+	// QuickExitURL is where the quick-exit button leads: a neutral site.
+	QuickExitURL string
+	// SecureCookies marks cookies Secure; true outside development.
+	SecureCookies bool
+}
+
+// Handler holds the parsed templates and what every page needs.
+type Handler struct {
+	opts   Options
+	pages  map[string]*template.Template
+	static *staticAssets
+	bufs   sync.Pool
+}
+
+// pageNames are the page templates; each is parsed together with the layout.
+var pageNames = []string{"home", "error"}
+
+// New parses every template and indexes the static assets. It fails on any
+// template error, so a broken template stops start-up, not a request.
+func New(opts Options) (*Handler, error) {
+	if opts.Catalog == nil || opts.Logger == nil {
+		return nil, fmt.Errorf("web: Catalog and Logger are required")
+	}
+	if opts.QuickExitURL == "" {
+		opts.QuickExitURL = DefaultQuickExitURL
+	}
+	st, err := newStaticAssets(staticFiles)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handler{opts: opts, pages: make(map[string]*template.Template), static: st}
+	h.bufs.New = func() any { return new(bytes.Buffer) }
+	funcs := template.FuncMap{"static": st.url}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: parse %s: %w", name, err)
+		}
+		h.pages[name] = t
+	}
+	return h, nil
+}
+
+// DefaultQuickExitURL is a neutral weather page, the convention of domestic
+// abuse and mental-health services' quick-exit buttons.
+const DefaultQuickExitURL = "https://www.bbc.co.uk/weather"
+
+// StaticFS returns the embedded static files, for tests.
+func StaticFS() fs.FS {
+	sub, _ := fs.Sub(staticFiles, "static")
+	return sub
+}
+
+// Page is what every template sees. Embed it in page-specific data.
+type Page struct {
+	Locale       i18n.Locale
+	Locales      []LocaleOption
+	Title        string
+	Nonce        string
+	RequestID    string
+	Path         string
+	QuickExitURL string
+	Version      string
+	cat          *i18n.Catalog
+}
+
+// LocaleOption is one entry of the language switcher.
+type LocaleOption struct {
+	Code     i18n.Locale
+	Name     string
+	Selected bool
+}
+
+// T translates key into the page's locale.
+func (p *Page) T(key string, args ...any) string { return p.cat.T(p.Locale, key, args...) }
+
+// newPage fills the common page fields for request r.
+func (h *Handler) newPage(r *http.Request, titleKey string) Page {
+	info := reqctx.From(r.Context())
+	loc := h.locale(r)
+	p := Page{
+		Locale:       loc,
+		Nonce:        info.Nonce,
+		RequestID:    info.ID,
+		Path:         r.URL.Path,
+		QuickExitURL: h.opts.QuickExitURL,
+		Version:      h.opts.Version,
+		cat:          h.opts.Catalog,
+	}
+	for _, l := range i18n.Locales() {
+		p.Locales = append(p.Locales, LocaleOption{Code: l, Name: h.opts.Catalog.Name(l), Selected: l == loc})
+	}
+	p.Title = p.T(titleKey)
+	return p
+}
+
+// render executes page into a buffer first, so that a template failure
+// becomes a clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
+	t, ok := h.pages[page]
+	if !ok {
+		return fmt.Errorf("web: no page %q", page)
+	}
+	buf := h.bufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer h.bufs.Put(buf)
+	if err := t.Execute(buf, data); err != nil {
+		return fmt.Errorf("web: render %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	if err != nil {
+		// The client went away; nothing more can be sent.
+		h.opts.Logger.DebugContext(r.Context(), "write page", "page", page, "err", err)
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/astralcore/astral/internal/errs"
+	"github.com/astralcore/astral/internal/i18n"
+)
+
+func newTestHandler(t testing.TB) *Handler {
+	t.Helper()
+	h, err := New(Options{Catalog: i18n.MustLoad(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestEveryPageRendersInEveryLocale executes each page template with its
+// real data type in each locale: a misspelt field, a missing template or a
+// missing translation fails here instead of in front of a user.
+func TestEveryPageRendersInEveryLocale(t *testing.T) {
+	h := newTestHandler(t)
+	if len(h.pages) != len(pageNames) {
+		t.Fatalf("parsed %d pages, want %d", len(h.pages), len(pageNames))
+	}
+	pages := map[string]func(w http.ResponseWriter, r *http.Request) error{
+		"home": h.Home,
+		"error": func(w http.ResponseWriter, r *http.Request) error {
+			h.Error(w, r, errs.InvalidFields(errs.FieldError{Field: "lang", Message: "field.required"}))
+			return nil
+		},
+	}
+	for _, name := range pageNames {
+		if pages[name] == nil {
+			t.Errorf("page %q has no render test", name)
+		}
+	}
+	for name, serve := range pages {
+		for _, loc := range i18n.Locales() {
+			t.Run(name+"/"+string(loc), func(t *testing.T) {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.AddCookie(&http.Cookie{Name: localeCookie, Value: string(loc)})
+				rec := httptest.NewRecorder()
+				if err := serve(rec, r); err != nil {
+					t.Fatal(err)
+				}
+				b := rec.Body.String()
+				if !strings.Contains(b, `<html lang="`+string(loc)+`">`) {
+					t.Errorf("page is not marked as %s", loc)
+				}
+				for _, must := range []string{`href="#main"`, `id="main"`, `id="quick-exit"`, `action="/language"`, "<h1>"} {
+					if !strings.Contains(b, must) {
+						t.Errorf("page lacks %s", must)
+					}
+				}
+				// A raw key in the output means a missing translation.
+				for _, prefix := range []string{"nav.", "home.", "error.", "field.", "footer."} {
+					if strings.Contains(b, ">"+prefix) || strings.Contains(b, "\""+prefix) {
+						t.Errorf("untranslated key with prefix %q in output", prefix)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestErrorPageStatusAndSafety(t *testing.T) {
+	h := newTestHandler(t)
+	for _, kind := range errs.Kinds() {
+		rec := httptest.NewRecorder()
+		h.Error(rec, httptest.NewRequest("GET", "/", nil), errs.Wrap(errors.New("sql: secret cause"), kind, "op"))
+		if rec.Code != kind.HTTPStatus() {
+			t.Errorf("%v: status %d, want %d", kind, rec.Code, kind.HTTPStatus())
+		}
+		if strings.Contains(rec.Body.String(), "secret cause") {
+			t.Errorf("%v: cause leaked into the page", kind)
+		}
+	}
+}
+
+func TestSetLanguage(t *testing.T) {
+	h := newTestHandler(t)
+	post := func(form url.Values) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("POST", "/language", strings.NewReader(form.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		if err := h.SetLanguage(rec, r); err != nil {
+			h.Error(rec, r, err)
+		}
+		return rec
+	}
+	rec := post(url.Values{"lang": {"es"}, "return": {"/somewhere?x=1"}})
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/somewhere" {
+		t.Errorf("switch: %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	c := rec.Result().Cookies()
+	if len(c) != 1 || c[0].Value != "es" || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode {
+		t.Errorf("cookie = %+v", c)
+	}
+	rec = post(url.Values{"lang": {"klingon"}})
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "This language is not available.") {
+		t.Errorf("unsupported language: %d", rec.Code)
+	}
+}
+
+func TestLocalPathRefusesOpenRedirects(t *testing.T) {
+	for in, want := range map[string]string{
+		"/":                    "/",
+		"/journal":             "/journal",
+		"/a?b=c":               "/a",
+		"":                     "/",
+		"https://evil.example": "/",
+		"//evil.example/x":     "/",
+		"/\\evil.example":      "/",
+		"javascript:alert(1)":  "/",
+		"/ok\r\nSet-Cookie: x": "/",
+	} {
+		if got := localPath(in); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestStaticAssets(t *testing.T) {
+	h := newTestHandler(t)
+	u, err := h.static.url("app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(target string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", target, nil)
+		pattern := "/static/"
+		r.SetPathValue("path", strings.TrimPrefix(strings.SplitN(target, "?", 2)[0], pattern))
+		rec := httptest.NewRecorder()
+		if err := h.ServeStatic(rec, r); err != nil {
+			h.Error(rec, r, err)
+		}
+		return rec
+	}
+	rec := get(u)
+	if rec.Code != 200 || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/css") {
+		t.Errorf("fingerprinted asset: %d %q %q", rec.Code, rec.Header().Get("Cache-Control"), rec.Header().Get("Content-Type"))
+	}
+	if rec := get("/static/app.js"); rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/javascript") {
+		t.Errorf("app.js: %d %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	for _, bad := range []string{"/static/", "/static/../web.go", "/static/nope.css"} {
+		if rec := get(bad); rec.Code != 404 {
+			t.Errorf("%s: %d, want 404", bad, rec.Code)
+		}
+	}
+	if _, err := h.static.url("missing.css"); err == nil {
+		t.Error("url of a missing asset did not fail")
+	}
+}

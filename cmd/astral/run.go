@@ -99,7 +99,7 @@ func loadConfig(env *environment, name string, args []string) (*config.Config, e
 	}
 	cfg, err := config.Load(lookup)
 	if err != nil {
-		var ps config.Problems
+		var ps *config.Problems
 		if errors.As(err, &ps) {
 			return nil, &exitError{code: 2, msg: err.Error()}
 		}

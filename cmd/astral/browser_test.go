@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/astralcore/astral/internal/browsertest"
+	"github.com/astralcore/astral/internal/config"
+	"github.com/astralcore/astral/internal/server"
+)
+
+// samplePaths gives a concrete URL for web routes with path parameters. A new
+// parameterised page without an entry here fails the test, so no page
+// escapes the accessibility audit.
+var samplePaths = map[string]string{
+	"/static/{path...}": "", // assets, not pages
+}
+
+// webPages lists a URL for every GET page in the route table.
+func webPages(t *testing.T) []string {
+	t.Helper()
+	cfg, err := config.Load(func(k string) string {
+		if k == "ASTRAL_DATA_DIR" {
+			return t.TempDir()
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	srv, _, err := a.buildServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages []string
+	for _, rt := range srv.Routes() {
+		if rt.Surface != server.SurfaceWeb || rt.Method != "GET" {
+			continue
+		}
+		p := strings.ReplaceAll(rt.Path, "{$}", "")
+		if strings.Contains(p, "{") {
+			sample, ok := samplePaths[rt.Path]
+			if !ok {
+				t.Errorf("route %s has no sample path for the browser audit", rt.Pattern())
+			}
+			if sample == "" {
+				continue
+			}
+			p = sample
+		}
+		pages = append(pages, p)
+	}
+	if len(pages) == 0 {
+		t.Fatal("no web pages found in the route table")
+	}
+	return pages
+}
+
+// TestPagesInBrowser loads every page, and the error page, in real headless
+// Chromium and fails on any axe-core WCAG 2.2 A/AA violation, console error
+// or CSP violation.
+func TestPagesInBrowser(t *testing.T) {
+	b := browsertest.Start(t)
+	inst := startServer(t, nil)
+	const notFound = "/this-page-does-not-exist"
+	pages := append(webPages(t), notFound)
+	for _, p := range pages {
+		res := b.Audit(t, inst.URL+p)
+		for _, problem := range res.Problems() {
+			if p == notFound && strings.Contains(problem, "status of 404") && strings.Contains(problem, notFound) {
+				continue // the 404 page's own status, which Chromium logs
+			}
+			t.Errorf("%s: %s", p, problem)
+		}
+		if want := map[bool]int{true: 404, false: 200}[p == notFound]; res.Status != want {
+			t.Errorf("%s: status %d, want %d", p, res.Status, want)
+		}
+	}
+	if dir := os.Getenv("ASTRAL_SCREENSHOTS"); dir != "" {
+		b.Screenshot(t, inst.URL+"/", filepath.Join(dir, "home.png"))
+	}
+}
+
+// TestLanguageSwitchWithoutJavaScript switches the language through the
+// form with JavaScript disabled: every page must work without it.
+func TestLanguageSwitchWithoutJavaScript(t *testing.T) {
+	b := browsertest.Start(t)
+	inst := startServer(t, nil)
+	tab := b.NewTab(t)
+	ctx, cancel := context.WithTimeout(tab, browsertest.Timeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("disable JavaScript: %v", err)
+	}
+	b.Do(t, tab,
+		chromedp.Navigate(inst.URL+"/"),
+		chromedp.SetValue("#lang-select", "de"),
+		chromedp.Click(".lang-switch button"),
+		chromedp.WaitVisible("footer"),
+	)
+	lang, err := chromedp.Run(ctx, chromedp.AttributeValue("html", "lang"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	heading, err := chromedp.Run(ctx, chromedp.Text("h1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lang.Value != "de" || !strings.Contains(heading, "Geschichte") {
+		t.Errorf("after switching: lang=%q h1=%q, want German", lang.Value, heading)
+	}
+}

@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/astralcore/astral/internal/store/storetest"
+	"github.com/astralcore/astral/internal/testenv"
 )
 
 // output is a concurrency-safe writer that lets a test wait for a line.
@@ -343,4 +346,50 @@ func TestCommands(t *testing.T) {
 			t.Errorf("err = %v, want a listen error naming ASTRAL_ADDR", err)
 		}
 	})
+}
+
+func TestServeOnPostgres(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	inst := startServer(t, map[string]string{"ASTRAL_DATABASE_URL": dsn})
+	res, body := get(t, inst.URL+"/health/ready")
+	if res.StatusCode != 200 || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("ready on PostgreSQL: %d %s", res.StatusCode, body)
+	}
+	if res, _ := get(t, inst.URL+"/"); res.StatusCode != 200 {
+		t.Errorf("home on PostgreSQL: %d", res.StatusCode)
+	}
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if logs := inst.Stderr.String(); !strings.Contains(logs, `"db":"postgres"`) {
+		t.Errorf("server did not run on PostgreSQL:\n%.2000s", logs)
+	}
+}
+
+func TestReadinessNamesRedis(t *testing.T) {
+	redisURL := testenv.RedisURL(t)
+	inst := startServer(t, map[string]string{"ASTRAL_REDIS_URL": redisURL})
+	if res, body := get(t, inst.URL+"/health/ready"); res.StatusCode != 200 || !strings.Contains(body, `"redis":"ok"`) {
+		t.Errorf("ready with Redis: %d %s", res.StatusCode, body)
+	}
+
+	// A Redis that is down: the server starts, stays live, and readiness
+	// names the failing dependency.
+	env := map[string]string{"ASTRAL_REDIS_URL": "redis://127.0.0.1:1/0", "ASTRAL_ADDR": "127.0.0.1:0", "ASTRAL_ADMIN_ADDR": "off", "ASTRAL_DATA_DIR": t.TempDir()}
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := newOutput(), newOutput()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"astral", "serve"}, func(k string) string { return env[k] }, stdout, stderr) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	base := stdout.waitFor(t, listenRe, done)
+	res, body := get(t, base+"/health/ready")
+	if res.StatusCode != 503 || !strings.Contains(body, `"redis":"unavailable"`) || !strings.Contains(body, `"database":"ok"`) {
+		t.Errorf("ready with Redis down: %d %s", res.StatusCode, body)
+	}
+	if res, _ := get(t, base+"/health/live"); res.StatusCode != 200 {
+		t.Errorf("live with Redis down: %d", res.StatusCode)
+	}
 }

@@ -8,12 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	redis.SetLogger(redisLogger{log: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -28,4 +32,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "astral:", err)
 		os.Exit(1)
 	}
+}
+
+// redisLogger sends go-redis's internal messages (dial failures, pool
+// warnings) to the structured log instead of its default stderr printer.
+// The library offers only a process-wide hook, so main sets it once.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis", "detail", fmt.Sprintf(format, v...))
 }

@@ -9,10 +9,13 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"html"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/astralcore/astral/internal/i18n"
@@ -39,7 +42,7 @@ type Options struct {
 // Handler holds the parsed templates and what every page needs.
 type Handler struct {
 	opts   Options
-	pages  map[string]*template.Template
+	pages  map[i18n.Locale]map[string]*template.Template
 	static *staticAssets
 	bufs   sync.Pool
 }
@@ -60,17 +63,78 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{opts: opts, pages: make(map[string]*template.Template), static: st}
+	h := &Handler{opts: opts, pages: make(map[i18n.Locale]map[string]*template.Template), static: st}
 	h.bufs.New = func() any { return new(bytes.Buffer) }
+	layout, err := fs.ReadFile(templateFiles, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	funcs := template.FuncMap{"static": st.url}
-	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("web: parse %s: %w", name, err)
+	for _, loc := range i18n.Locales() {
+		h.pages[loc] = make(map[string]*template.Template)
+		for _, name := range pageNames {
+			src, err := fs.ReadFile(templateFiles, "templates/"+name+".html")
+			if err != nil {
+				return nil, fmt.Errorf("web: %w", err)
+			}
+			lsrc, err := h.compileStatic(loc, string(layout))
+			if err != nil {
+				return nil, err
+			}
+			psrc, err := h.compileStatic(loc, string(src))
+			if err != nil {
+				return nil, err
+			}
+			t := template.New("layout.html").Funcs(funcs)
+			if _, err := t.Parse(lsrc); err != nil {
+				return nil, fmt.Errorf("web: parse layout for %s: %w", name, err)
+			}
+			if _, err := t.New(name + ".html").Parse(psrc); err != nil {
+				return nil, fmt.Errorf("web: parse %s: %w", name, err)
+			}
+			h.pages[loc][name] = t
 		}
-		h.pages[name] = t
 	}
 	return h, nil
+}
+
+// staticAction matches template actions whose output depends only on the
+// locale and start-up options: argument-free translations such as
+// {{.T "nav.home"}}, static asset URLs such as {{static "app.css"}}, and
+// {{.Locale}}, {{.QuickExitURL}} and {{.Version}}.
+var staticAction = regexp.MustCompile(`\{\{\s*(?:\$?\.T\s+"([a-z0-9_.]+)"|static\s+"([a-zA-Z0-9_./-]+)"|\$?\.(Locale|QuickExitURL|Version))\s*\}\}`)
+
+// braceEscaper keeps substituted text from ever being read as an action.
+var braceEscaper = strings.NewReplacer("{", "&#123;", "}", "&#125;")
+
+// compileStatic replaces every static action in a template source with its
+// HTML-escaped value for locale loc, so that most of a page is plain text at
+// run time and costs no reflection. Actions that depend on the request stay
+// actions. Each page is compiled once per locale at start-up.
+func (h *Handler) compileStatic(loc i18n.Locale, src string) (string, error) {
+	var firstErr error
+	out := staticAction.ReplaceAllStringFunc(src, func(action string) string {
+		m := staticAction.FindStringSubmatch(action)
+		var v string
+		switch {
+		case m[1] != "":
+			v = h.opts.Catalog.T(loc, m[1])
+		case m[2] != "":
+			u, err := h.static.url(m[2])
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			v = u
+		case m[3] == "Locale":
+			v = string(loc)
+		case m[3] == "QuickExitURL":
+			v = h.opts.QuickExitURL
+		case m[3] == "Version":
+			v = h.opts.Version
+		}
+		return braceEscaper.Replace(html.EscapeString(v))
+	})
+	return out, firstErr
 }
 
 // DefaultQuickExitURL is a neutral weather page, the convention of domestic
@@ -103,6 +167,8 @@ type LocaleOption struct {
 	Selected bool
 }
 
+func (p *Page) locale() i18n.Locale { return p.Locale }
+
 // T translates key into the page's locale.
 func (p *Page) T(key string, args ...any) string { return p.cat.T(p.Locale, key, args...) }
 
@@ -129,7 +195,11 @@ func (h *Handler) newPage(r *http.Request, titleKey string) Page {
 // render executes page into a buffer first, so that a template failure
 // becomes a clean 500 instead of half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, page string, data any) error {
-	t, ok := h.pages[page]
+	loc := i18n.English
+	if p, ok := data.(interface{ locale() i18n.Locale }); ok {
+		loc = p.locale()
+	}
+	t, ok := h.pages[loc][page]
 	if !ok {
 		return fmt.Errorf("web: no page %q", page)
 	}

@@ -379,7 +379,9 @@ func TestReadinessNamesRedis(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := newOutput(), newOutput()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"astral", "serve"}, func(k string) string { return env[k] }, stdout, stderr) }()
+	go func() {
+		done <- run(ctx, []string{"astral", "serve"}, func(k string) string { return env[k] }, stdout, stderr)
+	}()
 	defer func() {
 		cancel()
 		<-done

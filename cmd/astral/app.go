@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/astralcore/astral/internal/config"
+	"github.com/astralcore/astral/internal/logging"
 	"github.com/astralcore/astral/internal/store"
 )
 
@@ -25,9 +26,10 @@ type app struct {
 	redis *redis.Client // nil unless ASTRAL_REDIS_URL is set
 }
 
-// newLogger returns the JSON logger every subcommand uses.
+// newLogger returns the JSON logger every subcommand uses, behind the
+// handler that masks PHI-shaped values.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return logging.New(w, cfg.LogLevel)
 }
 
 // openApp opens the database (creating the data directory for SQLite with

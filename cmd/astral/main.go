@@ -14,10 +14,12 @@ import (
 	"syscall"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/astralcore/astral/internal/logging"
 )
 
 func main() {
-	redis.SetLogger(redisLogger{log: slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	redis.SetLogger(redisLogger{log: logging.New(os.Stderr, slog.LevelWarn)})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()

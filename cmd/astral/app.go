@@ -42,6 +42,13 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
+		// Create the database file owner-only before SQLite does, so it and
+		// its -wal and -shm companions (which copy its mode) are 0600.
+		f, err := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create database file: %w", err)
+		}
+		_ = f.Close()
 	}
 	db, err := store.Open(ctx, cfg.Driver(), dsn, store.Options{Logger: log, Now: time.Now})
 	if err != nil {
@@ -60,14 +67,11 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 	return a, nil
 }
 
-// migrate applies pending migrations and logs what it did.
+// migrate applies pending migrations; the store logs each one.
 func (a *app) migrate(ctx context.Context) ([]string, error) {
 	applied, err := a.db.Migrate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	for _, m := range applied {
-		a.log.InfoContext(ctx, "migration applied", "migration", m)
 	}
 	return applied, nil
 }

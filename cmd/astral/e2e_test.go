@@ -395,3 +395,31 @@ func TestReadinessNamesRedis(t *testing.T) {
 		t.Errorf("live with Redis down: %d", res.StatusCode)
 	}
 }
+
+func TestDataFilesAreOwnerOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		t.Errorf("data directory mode %v, want owner-only", st.Mode().Perm())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want owner-only", e.Name(), info.Mode().Perm())
+		}
+	}
+}

@@ -22,8 +22,27 @@ import (
 // test checks that. A migration, once released, is never edited: Migrate
 // refuses to run when an applied file's checksum has changed.
 //
+// The keystore, a database of its own (see keys.go), has a second set under
+// migrations/keys, recorded in its own table.
+//
 //go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
+//go:embed migrations/keys/sqlite/*.sql migrations/keys/postgres/*.sql
 var migrationFiles embed.FS
+
+// migrationSet names a directory of per-engine migrations and the table that
+// records which of them a database has applied.
+type migrationSet struct {
+	dir   string // holds one subdirectory per engine
+	table string // schema_migrations or another name with the same columns
+}
+
+// The two migration sets. The keystore's table has a name of its own so that
+// both sets can share one database, as a development PostgreSQL keystore
+// without ASTRAL_KEYS_DATABASE_URL does.
+var (
+	coreMigrations = migrationSet{dir: "migrations", table: "schema_migrations"}
+	keyMigrations  = migrationSet{dir: "migrations/keys", table: "key_schema_migrations"}
+)
 
 // Errors Migrate wraps, so `astral migrate` can explain what to do.
 var (
@@ -54,9 +73,14 @@ type MigrationState struct {
 	Problem string
 }
 
-// loadMigrations returns the engine's migrations in version order.
+// loadMigrations returns the engine's core migrations in version order.
 func loadMigrations(engine string) ([]migration, error) {
-	dir := path.Join("migrations", engine)
+	return coreMigrations.load(engine)
+}
+
+// load returns the set's migrations for engine in version order.
+func (set migrationSet) load(engine string) ([]migration, error) {
+	dir := path.Join(set.dir, engine)
 	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
@@ -100,13 +124,17 @@ type appliedMigration struct {
 // starting at once apply each migration exactly once.
 func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 	defer errs.Op(&err, "store.Migrate")
-	known, err := loadMigrations(db.d.name)
+	return db.migrate(ctx, coreMigrations)
+}
+
+func (db *DB) migrate(ctx context.Context, set migrationSet) (applied []string, err error) {
+	known, err := set.load(db.d.name)
 	if err != nil {
 		return nil, errs.Wrap(err, errs.Internal, "store.loadMigrations")
 	}
 	var done map[int]appliedMigration
-	err = db.migrationTx(ctx, func(tx *Tx) (err error) {
-		done, err = checkedMigrations(ctx, tx, known)
+	err = db.migrationTx(ctx, set, func(tx *Tx) (err error) {
+		done, err = checkedMigrations(ctx, tx, set, known)
 		return err
 	})
 	if err != nil {
@@ -117,10 +145,10 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 			continue
 		}
 		var ran bool
-		err := db.migrationTx(ctx, func(tx *Tx) error {
+		err := db.migrationTx(ctx, set, func(tx *Tx) error {
 			ran = false
 			// Read again under the lock: another replica may have won.
-			now, err := checkedMigrations(ctx, tx, known)
+			now, err := checkedMigrations(ctx, tx, set, known)
 			if _, ok := now[m.version]; ok || err != nil {
 				return err
 			}
@@ -128,7 +156,7 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 			if _, err := tx.r.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
-			_, err = tx.exec(ctx, `INSERT INTO schema_migrations (version, name, checksum, applied_at)
+			_, err = tx.exec(ctx, `INSERT INTO `+set.table+` (version, name, checksum, applied_at)
 				VALUES (?, ?, ?, ?)`, m.version, m.name, m.checksum, tx.d.timeArg(tx.Now()))
 			ran = true
 			return err
@@ -148,13 +176,17 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 // database has, in version order, with when each was applied.
 func (db *DB) MigrationStatus(ctx context.Context) (states []MigrationState, err error) {
 	defer errs.Op(&err, "store.MigrationStatus")
-	known, err := loadMigrations(db.d.name)
+	return db.migrationStatus(ctx, coreMigrations)
+}
+
+func (db *DB) migrationStatus(ctx context.Context, set migrationSet) (states []MigrationState, err error) {
+	known, err := set.load(db.d.name)
 	if err != nil {
 		return nil, errs.Wrap(err, errs.Internal, "store.loadMigrations")
 	}
 	var done map[int]appliedMigration
-	err = db.migrationTx(ctx, func(tx *Tx) (err error) {
-		done, err = appliedMigrations(ctx, tx)
+	err = db.migrationTx(ctx, set, func(tx *Tx) (err error) {
+		done, err = appliedMigrations(ctx, tx, set)
 		return err
 	})
 	if err != nil {
@@ -179,15 +211,17 @@ func (db *DB) MigrationStatus(ctx context.Context) (states []MigrationState, err
 }
 
 // migrationTx runs fn in a transaction that holds the migration lock and in
-// which schema_migrations exists.
-func (db *DB) migrationTx(ctx context.Context, fn func(tx *Tx) error) error {
+// which the set's table exists.
+func (db *DB) migrationTx(ctx context.Context, set migrationSet, fn func(tx *Tx) error) error {
 	return db.InTx(ctx, func(tx *Tx) error {
 		if db.d.migrationLock != "" {
 			if _, err := tx.exec(ctx, db.d.migrationLock); err != nil {
 				return classify(err)
 			}
 		}
-		if _, err := tx.r.ExecContext(ctx, db.d.migrationsTable); err != nil {
+		// The dialect's DDL names schema_migrations; other sets rename it.
+		ddl := strings.Replace(db.d.migrationsTable, "schema_migrations", set.table, 1)
+		if _, err := tx.r.ExecContext(ctx, ddl); err != nil {
 			return classify(err)
 		}
 		return fn(tx)
@@ -196,8 +230,8 @@ func (db *DB) migrationTx(ctx context.Context, fn func(tx *Tx) error) error {
 
 // checkedMigrations returns the applied migrations after checking that the
 // binary knows each one, unchanged.
-func checkedMigrations(ctx context.Context, tx *Tx, known []migration) (map[int]appliedMigration, error) {
-	done, err := appliedMigrations(ctx, tx)
+func checkedMigrations(ctx context.Context, tx *Tx, set migrationSet, known []migration) (map[int]appliedMigration, error) {
+	done, err := appliedMigrations(ctx, tx, set)
 	if err != nil {
 		return nil, err
 	}
@@ -217,8 +251,8 @@ func checkedMigrations(ctx context.Context, tx *Tx, known []migration) (map[int]
 	return done, nil
 }
 
-func appliedMigrations(ctx context.Context, tx *Tx) (map[int]appliedMigration, error) {
-	rows, err := tx.query(ctx, `SELECT version, name, checksum, applied_at FROM schema_migrations`)
+func appliedMigrations(ctx context.Context, tx *Tx, set migrationSet) (map[int]appliedMigration, error) {
+	rows, err := tx.query(ctx, `SELECT version, name, checksum, applied_at FROM `+set.table)
 	if err != nil {
 		return nil, classify(err)
 	}

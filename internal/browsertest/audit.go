@@ -53,10 +53,12 @@ func (r Result) Problems() []string {
 	return out
 }
 
-// axeRun runs the WCAG 2.x A/AA rules and returns a compact projection of
+// axeRun runs the WCAG 2.x A/AA rules, plus the AAA enhanced-contrast rule
+// (7:1 for body text, Astral Core's target), and returns a compact projection of
 // the violations, so Go decodes only what Result keeps.
 const axeRun = `axe.run(document, {
 	runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']},
+	rules: {'color-contrast-enhanced': {enabled: true}},
 	resultTypes: ['violations'],
 }).then(r => r.violations.map(v => ({
 	id: v.id, impact: v.impact || '', help: v.help, helpUrl: v.helpUrl,

@@ -54,6 +54,7 @@ const badPage = `<!doctype html>
 <h1>Bad page</h1>
 <img src="/pixel.png">
 <form><input type="text" name="q"></form>
+<p><font color="#767676">Grey text: passes AA (4.5:1), fails AAA (7:1).</font></p>
 <script>document.title = 'inline ran';</script>
 </main>
 </body>
@@ -114,7 +115,7 @@ func TestAudit(t *testing.T) {
 				t.Errorf("violation %s has no nodes", v.ID)
 			}
 		}
-		for _, want := range []string{"image-alt", "label"} {
+		for _, want := range []string{"image-alt", "label", "color-contrast-enhanced"} {
 			if !slices.Contains(ids, want) {
 				t.Errorf("violations %v lack %q", ids, want)
 			}

@@ -32,6 +32,16 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return logging.New(w, cfg.LogLevel)
 }
 
+// startApp is how a subcommand begins: parse its flags, load and validate
+// the configuration, build the logger and open the app's dependencies.
+func startApp(ctx context.Context, env *environment, name string, args []string) (*app, error) {
+	cfg, err := loadConfig(env, name, args)
+	if err != nil {
+		return nil, err
+	}
+	return openApp(ctx, cfg, newLogger(cfg, env.stderr))
+}
+
 // openApp opens the database (creating the data directory for SQLite with
 // owner-only permissions) and, when configured, Redis.
 func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, error) {

@@ -9,16 +9,12 @@ import (
 // Safe to run while other instances serve: on PostgreSQL migrations take an
 // advisory lock.
 func migrateCmd(ctx context.Context, env *environment, args []string) error {
-	cfg, err := loadConfig(env, "migrate", args)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, env.stderr)
-	a, err := openApp(ctx, cfg, log)
+	a, err := startApp(ctx, env, "migrate", args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	cfg := a.cfg
 	applied, err := a.migrate(ctx)
 	if err != nil {
 		return err

@@ -18,16 +18,12 @@ import (
 // listener and the loopback admin listener (metrics) until ctx ends, then
 // shut down gracefully.
 func serveCmd(ctx context.Context, env *environment, args []string) error {
-	cfg, err := loadConfig(env, "serve", args)
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, env.stderr)
-	a, err := openApp(ctx, cfg, log)
+	a, err := startApp(ctx, env, "serve", args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	cfg, log := a.cfg, a.log
 	if _, err := a.migrate(ctx); err != nil {
 		return err
 	}

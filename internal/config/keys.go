@@ -1,17 +1,11 @@
 package config
 
 import (
-	"encoding/base64"
-	"errors"
-	"io"
-	"io/fs"
-	"os"
 	"regexp"
 	"strings"
-)
 
-// keySize is the length of the local master key: an AES-256 key.
-const keySize = 32
+	"github.com/astralcore/astral/internal/phi/localkey/keyfile"
+)
 
 // Vault names: a transit key is one segment, a mount may be nested.
 var (
@@ -38,11 +32,11 @@ func (l *loader) keys(c *Config, prod bool) {
 	}
 	c.VaultToken = Secret(l.get("ASTRAL_VAULT_TOKEN"))
 	c.VaultMount = l.str("ASTRAL_VAULT_MOUNT", "transit")
-	if !vaultMountRE.MatchString(c.VaultMount) {
+	if !vaultMountRE.MatchString(c.VaultMount) || hasDotSegment(c.VaultMount) {
 		l.add("ASTRAL_VAULT_MOUNT", "%q is not a mount path (letters, digits, . _ - and inner slashes; example: transit)", c.VaultMount)
 	}
 	c.VaultKey = l.str("ASTRAL_VAULT_KEY", "astral")
-	if !vaultKeyRE.MatchString(c.VaultKey) {
+	if !vaultKeyRE.MatchString(c.VaultKey) || hasDotSegment(c.VaultKey) {
 		l.add("ASTRAL_VAULT_KEY", "%q is not a key name (letters, digits, . _ -; example: astral)", c.VaultKey)
 	}
 	if c.KMS != "vault" {
@@ -59,13 +53,33 @@ func (l *loader) keys(c *Config, prod bool) {
 	}
 }
 
-// masterKey reads ASTRAL_MASTER_KEY and ASTRAL_MASTER_KEY_FILE. Neither the
-// key nor the file's contents ever appear in a message.
+// hasDotSegment reports whether a slash-separated name has a "." or ".."
+// segment, which the name patterns allow but which would step out of the
+// transit mount in a request path.
+func hasDotSegment(name string) bool {
+	for seg := range strings.SplitSeq(name, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// masterKey reads ASTRAL_MASTER_KEY and ASTRAL_MASTER_KEY_FILE with the
+// parsers package localkey uses (package keyfile), so whatever passes here
+// also loads there. Neither a key nor the file's contents ever appear in a
+// message.
+//
+// ASTRAL_MASTER_KEY is one base64 key (version 1) or a rotation list such as
+// "1:BASE64,2:BASE64". The file holds the JSON key document or one base64
+// key, and must not be accessible by group or others.
 func (l *loader) masterKey(c *Config) {
 	c.MasterKey = Secret(l.get("ASTRAL_MASTER_KEY"))
 	c.MasterKeyFile = l.get("ASTRAL_MASTER_KEY_FILE")
-	if c.MasterKey != "" && !isKey(c.MasterKey.Reveal()) {
-		l.add("ASTRAL_MASTER_KEY", "is not base64 of exactly 32 bytes (generate one with: head -c 32 /dev/urandom | base64)")
+	if c.MasterKey != "" {
+		if _, err := keyfile.ParseEnv(c.MasterKey.Reveal()); err != nil {
+			l.add("ASTRAL_MASTER_KEY", "%s", masterKeyMsg(c.MasterKey.Reveal(), err))
+		}
 	}
 	if c.MasterKeyFile == "" {
 		return
@@ -73,48 +87,19 @@ func (l *loader) masterKey(c *Config) {
 	if c.MasterKey != "" {
 		l.add("ASTRAL_MASTER_KEY_FILE", "is set together with ASTRAL_MASTER_KEY; set only one")
 	}
-	if msg := checkKeyFile(c.MasterKeyFile); msg != "" {
-		l.add("ASTRAL_MASTER_KEY_FILE", "%q %s", c.MasterKeyFile, msg)
+	// keyfile.ReadFile reads at most 64 KiB, so a wrong path such as
+	// /dev/zero cannot hang start-up, and its messages name the cause only.
+	if _, _, err := keyfile.ReadFile(c.MasterKeyFile); err != nil {
+		l.add("ASTRAL_MASTER_KEY_FILE", "%q %s", c.MasterKeyFile, err)
 	}
 }
 
-// checkKeyFile returns "" if path holds base64 of a 32-byte key, else a
-// problem message that names the cause but not the contents. It reads at most
-// 1 KiB so that a wrong path such as /dev/zero cannot hang start-up.
-func checkKeyFile(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return "cannot be opened: " + pathErr(err)
+// masterKeyMsg turns a keyfile.ParseEnv error into a problem message with a
+// hint for the form the operator was writing. It looks only at whether value
+// contains a separator, never repeats it.
+func masterKeyMsg(value string, err error) string {
+	if !strings.ContainsAny(value, ":,") {
+		return err.Error() + " (generate one with: head -c 32 /dev/urandom | base64)"
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, 1<<10))
-	if err != nil {
-		return "cannot be read: " + pathErr(err)
-	}
-	if !isKey(strings.TrimSpace(string(b))) {
-		return "does not hold base64 of exactly 32 bytes"
-	}
-	return ""
-}
-
-// pathErr returns the cause of a file error without the path, which the
-// caller already quotes.
-func pathErr(err error) string {
-	if pe, ok := errors.AsType[*fs.PathError](err); ok {
-		return pe.Err.Error()
-	}
-	return err.Error()
-}
-
-// isKey reports whether s is standard or URL-safe base64, padded or not, of
-// exactly keySize bytes.
-func isKey(s string) bool {
-	for _, enc := range []*base64.Encoding{
-		base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding,
-	} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return len(b) == keySize
-		}
-	}
-	return false
+	return "is not a valid key list: " + err.Error() + " (format: 1:BASE64,2:BASE64; the highest version wraps new keys)"
 }

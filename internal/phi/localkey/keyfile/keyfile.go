@@ -43,8 +43,9 @@ const MaxFileSize = 64 << 10
 
 const redacted = "[redacted]"
 
-// Key is one master key. It prints, formats and logs as "[redacted]" so that
-// a Set can be passed to a logger or fmt without leaking.
+// Key is one master key. It prints, formats, logs and marshals as
+// "[redacted]" so that a Set can reach a logger, fmt or encoding/json without
+// leaking; Marshal writes key files by converting explicitly.
 type Key []byte
 
 // String returns "[redacted]".
@@ -64,6 +65,13 @@ func (Key) Format(f fmt.State, verb rune) {
 
 // LogValue makes slog show "[redacted]".
 func (Key) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// MarshalJSON encodes "[redacted]": encoding/json would otherwise write the
+// bytes as base64, for example when a JSON log handler meets a Set.
+func (Key) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// MarshalText encodes "[redacted]".
+func (Key) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Version is one version of the master key.
 type Version struct {

@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/astralcore/astral/internal/audit"
 	"github.com/astralcore/astral/internal/config"
 	"github.com/astralcore/astral/internal/logging"
+	"github.com/astralcore/astral/internal/phi"
 	"github.com/astralcore/astral/internal/store"
 )
 
@@ -24,6 +24,16 @@ type app struct {
 	log   *slog.Logger
 	db    *store.DB
 	redis *redis.Client // nil unless ASTRAL_REDIS_URL is set
+
+	// PHI protection: the key-encryption-key provider, the separate
+	// database of wrapped data keys, and the keyring that uses both.
+	provider phi.KeyProvider
+	keys     *store.KeyDB
+	keyring  *phi.Keyring
+
+	// audit is the tamper-evident audit log's recorder (group commit, fail
+	// closed). It is closed before the database.
+	audit *audit.Recorder
 }
 
 // newLogger returns the JSON logger every subcommand uses, behind the
@@ -49,32 +59,51 @@ func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app, e
 	dsn := cfg.DatabaseURL.Reveal()
 	if cfg.Driver() == "sqlite" {
 		dsn = cfg.SQLitePath()
-		if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
+		if err := createOwnerOnly(dsn); err != nil {
+			return nil, err
 		}
-		// Create the database file owner-only before SQLite does, so it and
-		// its -wal and -shm companions (which copy its mode) are 0600.
-		f, err := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create database file: %w", err)
-		}
-		_ = f.Close()
 	}
 	db, err := store.Open(ctx, cfg.Driver(), dsn, store.Options{Logger: log, Now: time.Now})
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", cfg.Driver(), err)
 	}
 	a.db = db
+	if a.audit, err = newAuditRecorder(a); err != nil {
+		_ = a.Close()
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	if err := a.openKeys(ctx); err != nil {
+		_ = a.Close()
+		return nil, err
+	}
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL.Reveal())
 		if err != nil {
-			_ = db.Close()
+			_ = a.Close()
 			// The URL was validated by config; say nothing of its contents.
 			return nil, errors.New("ASTRAL_REDIS_URL cannot be used")
 		}
 		a.redis = redis.NewClient(opts)
 	}
 	return a, nil
+}
+
+// openKeys opens the key provider, the key store and the keyring.
+func (a *app) openKeys(ctx context.Context) error {
+	p, err := newKeyProvider(a.cfg, a.log)
+	if err != nil {
+		return fmt.Errorf("key provider (ASTRAL_KMS=%s): %w", a.cfg.KMS, err)
+	}
+	if err := checkKeyProvider(ctx, p, a.log); err != nil {
+		return err
+	}
+	a.provider = p
+	a.keys, err = openKeyStore(ctx, a.cfg, a.log)
+	if err != nil {
+		return err
+	}
+	a.keyring = phi.NewKeyring(p, a.keys, phi.KeyringOptions{Logger: a.log, Now: time.Now})
+	return nil
 }
 
 // migrate applies pending migrations; the store logs each one.
@@ -89,8 +118,14 @@ func (a *app) migrate(ctx context.Context) ([]string, error) {
 // Close releases everything app opened.
 func (a *app) Close() error {
 	var errs []error
+	if a.audit != nil {
+		errs = append(errs, a.audit.Close())
+	}
 	if a.redis != nil {
 		errs = append(errs, a.redis.Close())
+	}
+	if a.keys != nil {
+		errs = append(errs, a.keys.Close())
 	}
 	if a.db != nil {
 		errs = append(errs, a.db.Close())

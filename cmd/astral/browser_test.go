@@ -109,7 +109,8 @@ func TestLanguageSwitchWithoutJavaScript(t *testing.T) {
 		chromedp.Navigate(inst.URL+"/"),
 		chromedp.SetValue("#lang-select", "de"),
 		chromedp.Click(".lang-switch button"),
-		chromedp.WaitVisible("footer"),
+		// Wait for the new page, not the old one still on screen.
+		chromedp.WaitVisible(`html[lang="de"] footer`),
 	)
 	lang, err := chromedp.Run(ctx, chromedp.AttributeValue("html", "lang"))
 	if err != nil {

@@ -43,6 +43,8 @@ func commands() []command {
 	return []command{
 		{"serve", "run the web server, API and background jobs", serveCmd},
 		{"migrate", "apply database migrations and exit", migrateCmd},
+		{"audit", "check the tamper-evident audit log: 'astral audit verify [--org ID]'", auditCmd},
+		{"keys", "encryption keys: status, rotate, rewrap, retire VERSION (see docs/keys.md)", keysCmd},
 		{"config", "check the configuration: 'astral config check' lists every problem", configCmd},
 		{"version", "print the version", versionCmd},
 		{"help", "show this help", nil},

@@ -98,7 +98,11 @@ func (a *app) buildServer() (*server.Server, *server.Metrics, error) {
 	}
 	metrics := server.NewMetrics(nil)
 	metrics.RegisterDBStats("main", a.db.Stats)
-	checks := []server.Check{{Name: "database", Fn: a.db.Ping}}
+	checks := []server.Check{
+		{Name: "database", Fn: a.db.Ping},
+		{Name: "key_store", Fn: a.keys.Ping},
+		{Name: "key_provider_" + a.provider.Name(), Fn: a.provider.Ping},
+	}
 	if a.redis != nil {
 		checks = append(checks, server.Check{Name: "redis", Fn: func(ctx context.Context) error {
 			return a.redis.Ping(ctx).Err()

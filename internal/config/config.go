@@ -44,11 +44,12 @@ type Config struct {
 	PublicURL        *url.URL       // ASTRAL_PUBLIC_URL, absolute http(s) URL, path without trailing slash
 	DataDir          string         // ASTRAL_DATA_DIR, default ./data
 	DatabaseURL      Secret         // ASTRAL_DATABASE_URL, "" means SQLite at DataDir/astral.db
+	KeysDatabaseURL  Secret         // ASTRAL_KEYS_DATABASE_URL, the keystore; see KeysDatabase
 	RedisURL         Secret         // ASTRAL_REDIS_URL, optional
 	LogLevel         slog.Level     // ASTRAL_LOG_LEVEL, default info
 	KMS              string         // ASTRAL_KMS, "local" or "vault"
-	MasterKey        Secret         // ASTRAL_MASTER_KEY, base64 of 32 bytes
-	MasterKeyFile    string         // ASTRAL_MASTER_KEY_FILE, file holding that base64
+	MasterKey        Secret         // ASTRAL_MASTER_KEY, base64 of 32 bytes or "1:B64,2:B64" (package keyfile)
+	MasterKeyFile    string         // ASTRAL_MASTER_KEY_FILE, JSON key document or one base64 key, mode 0600
 	VaultAddr        *url.URL       // ASTRAL_VAULT_ADDR, nil when not set
 	VaultToken       Secret         // ASTRAL_VAULT_TOKEN
 	VaultMount       string         // ASTRAL_VAULT_MOUNT, default transit
@@ -56,6 +57,11 @@ type Config struct {
 	TrustedProxies   []netip.Prefix // ASTRAL_TRUSTED_PROXIES, masked prefixes
 	MaxBodyBytes     int64          // ASTRAL_MAX_BODY_BYTES, 1 KiB..1 GiB
 	ShutdownTimeout  time.Duration  // ASTRAL_SHUTDOWN_TIMEOUT, 1s..10m
+
+	// The audit log's checkpoint keys; see audit.go.
+	AuditSigningKey     Secret           // ASTRAL_AUDIT_SIGNING_KEY, base64 Ed25519 seed; this or the file in production
+	AuditSigningKeyFile string           // ASTRAL_AUDIT_SIGNING_KEY_FILE, file holding that base64
+	AuditTrustedKeys    auditTrustedKeys // ASTRAL_AUDIT_TRUSTED_KEYS, base64 public keys of earlier signing keys
 }
 
 // Load reads every ASTRAL_* setting through getenv and validates it.
@@ -75,12 +81,14 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.PublicURL = l.publicURL(c.Addr, prod)
 	c.DataDir = l.str("ASTRAL_DATA_DIR", "./data")
 	l.database(c, prod)
+	l.keysDatabase(c, prod)
 	l.redis(c, prod)
 	c.LogLevel = l.logLevel()
 	l.keys(c, prod)
 	c.TrustedProxies = l.prefixes("ASTRAL_TRUSTED_PROXIES", prod)
 	c.MaxBodyBytes = l.int64Range("ASTRAL_MAX_BODY_BYTES", 1<<20, 1<<10, 1<<30)
 	c.ShutdownTimeout = l.durationRange("ASTRAL_SHUTDOWN_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
+	l.audit(c, prod)
 
 	if len(l.problems) > 0 {
 		l.problems.sort()

@@ -7,13 +7,15 @@ import (
 
 // goodProduction is a complete, acceptable production environment.
 var goodProduction = map[string]string{
-	"ASTRAL_ENV":             "production",
-	"ASTRAL_ADDR":            "0.0.0.0:8080",
-	"ASTRAL_PUBLIC_URL":      "https://care.example.org/",
-	"ASTRAL_DATABASE_URL":    "postgres://astral:pw@db.internal:5432/astral?sslmode=verify-full",
-	"ASTRAL_REDIS_URL":       "rediss://:pw@redis.internal:6379/0",
-	"ASTRAL_MASTER_KEY":      goodKey,
-	"ASTRAL_TRUSTED_PROXIES": "10.0.0.0/8",
+	"ASTRAL_ENV":               "production",
+	"ASTRAL_ADDR":              "0.0.0.0:8080",
+	"ASTRAL_PUBLIC_URL":        "https://care.example.org/",
+	"ASTRAL_DATABASE_URL":      "postgres://astral:pw@db.internal:5432/astral?sslmode=verify-full",
+	"ASTRAL_KEYS_DATABASE_URL": "postgres://astral:pw@keys.internal:5432/astral_keys?sslmode=verify-full",
+	"ASTRAL_REDIS_URL":         "rediss://:pw@redis.internal:6379/0",
+	"ASTRAL_MASTER_KEY":        goodKey,
+	"ASTRAL_TRUSTED_PROXIES":   "10.0.0.0/8",
+	"ASTRAL_AUDIT_SIGNING_KEY": goodKey,
 }
 
 func TestProductionLoads(t *testing.T) {

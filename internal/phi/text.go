@@ -1,6 +1,8 @@
 package phi
 
 import (
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"log/slog"
 )
@@ -114,3 +116,15 @@ func formatPlaceholder(f fmt.State, verb rune) {
 	}
 	_, _ = f.Write([]byte(placeholder))
 }
+
+// ErrPlaintextToDatabase is returned when a PHI value is passed to SQL
+// without being sealed: the database/sql driver calls Value, which refuses.
+// It makes writing plaintext PHI to a column fail loudly instead of quietly.
+var ErrPlaintextToDatabase = errors.New("phi: a PHI value must be sealed before it is stored")
+
+// Value implements driver.Valuer by refusing: seal the value with a Keyring
+// and store the ciphertext instead.
+func (t Text) Value() (driver.Value, error) { return nil, ErrPlaintextToDatabase }
+
+// Value implements driver.Valuer by refusing, like Text.Value.
+func (b Bytes) Value() (driver.Value, error) { return nil, ErrPlaintextToDatabase }

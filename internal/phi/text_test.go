@@ -2,6 +2,7 @@ package phi_test
 
 import (
 	"bytes"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,5 +83,14 @@ func TestTextValue(t *testing.T) {
 	var rec struct{ T phi.Text }
 	if err := json.Unmarshal([]byte(`{"T":"x"}`), &rec); err == nil && !rec.T.IsZero() {
 		t.Errorf("json.Unmarshal filled a Text with %q", rec.T.Reveal())
+	}
+}
+
+func TestPlaintextCannotReachTheDatabase(t *testing.T) {
+	for _, v := range []driver.Valuer{phi.NewText("canary"), phi.NewBytes([]byte("canary"))} {
+		got, err := v.Value()
+		if !errors.Is(err, phi.ErrPlaintextToDatabase) || got != nil {
+			t.Errorf("%T.Value() = %v, %v; want ErrPlaintextToDatabase", v, got, err)
+		}
 	}
 }

@@ -24,6 +24,8 @@ type Info struct {
 	// ClientIP is the client's address, taken from X-Forwarded-For only
 	// when the peer is a trusted proxy.
 	ClientIP netip.Addr
+	// UserAgent is the client's User-Agent header, for audit entries.
+	UserAgent string
 	// Start is when the server began handling the request.
 	Start time.Time
 }

@@ -20,10 +20,11 @@ func (s *Server) requestInfo(next http.Handler) http.Handler {
 		var b [28]byte
 		_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥1.24).
 		info := &reqctx.Info{
-			ID:       base64.RawURLEncoding.EncodeToString(b[:12]),
-			Nonce:    base64.RawURLEncoding.EncodeToString(b[12:]),
-			ClientIP: s.clientIP(r),
-			Start:    s.opts.Now(),
+			ID:        base64.RawURLEncoding.EncodeToString(b[:12]),
+			Nonce:     base64.RawURLEncoding.EncodeToString(b[12:]),
+			ClientIP:  s.clientIP(r),
+			UserAgent: r.UserAgent(),
+			Start:     s.opts.Now(),
 		}
 		w.Header().Set("X-Request-Id", info.ID)
 		next.ServeHTTP(w, r.WithContext(reqctx.With(r.Context(), info)))

@@ -29,7 +29,9 @@ func TestProfileMatrix(t *testing.T) {
 	otherPatient := identity.Subject{OrgID: "org", UserID: "pat2", Role: identity.RolePatient}
 	therapistSubject := identity.Subject{OrgID: "org", UserID: "ther2", Role: identity.RoleTherapist}
 	foreign := identity.Subject{OrgID: "org2", UserID: "pat9", Role: identity.RolePatient}
-	actor := func(id string, r identity.Role) identity.Actor { return identity.Actor{UserID: id, OrgID: "org", Role: r} }
+	actor := func(id string, r identity.Role) identity.Actor {
+		return identity.Actor{UserID: id, OrgID: "org", Role: r}
+	}
 
 	tests := []struct {
 		name    string

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/astralcore/astral/internal/config"
+	"github.com/astralcore/astral/internal/errs"
+	"github.com/astralcore/astral/internal/i18n"
 	"github.com/astralcore/astral/internal/phi"
 	"github.com/astralcore/astral/internal/phi/localkey"
 	"github.com/astralcore/astral/internal/phi/vault"
@@ -24,12 +26,20 @@ import (
 func newKeyProvider(cfg *config.Config, log *slog.Logger) (phi.KeyProvider, error) {
 	switch cfg.KMS {
 	case "vault":
-		return vault.New(vault.Config{
+		vc := vault.Config{
 			Address: cfg.VaultAddr,
 			Token:   cfg.VaultToken,
 			Mount:   cfg.VaultMount,
 			Key:     cfg.VaultKey,
-		})
+		}
+		if cfg.VaultCACert != "" {
+			pool, err := config.LoadCAPool(cfg.VaultCACert)
+			if err != nil {
+				return nil, fmt.Errorf("ASTRAL_VAULT_CACERT %q %w", cfg.VaultCACert, err)
+			}
+			vc.CAPool = pool
+		}
+		return vault.New(vc)
 	default:
 		switch {
 		case cfg.MasterKey != "":
@@ -61,7 +71,7 @@ func checkKeyProvider(ctx context.Context, p phi.KeyProvider, log *slog.Logger) 
 	case err == nil:
 		return nil
 	case errors.Is(err, vault.ErrPermission):
-		return errors.New("vault: permission denied: check ASTRAL_VAULT_TOKEN and its policy (see docs/keys.md)")
+		return errors.New("vault: permission denied: Vault refused ASTRAL_VAULT_TOKEN: the token is wrong, expired or revoked, or its policy lacks the paths of the astral-app policy (see docs/keys.md)")
 	case errors.Is(err, vault.ErrKeyNotFound), errors.Is(err, vault.ErrKeyUnsuitable):
 		return fmt.Errorf("vault: transit key unusable: %w (see docs/keys.md)", err)
 	default:
@@ -106,6 +116,27 @@ func createOwnerOnly(path string) error {
 	return f.Close()
 }
 
+// startKeys is startApp for the keys commands: it opens only the key
+// provider, the key store and the keyring. It skips checkKeyProvider, whose
+// Vault check makes and unwraps a data key: the operator token docs/keys.md
+// prescribes may rotate, rewrap and retire but, by design, may not do that
+// (it must not be able to read PHI). The commands need no main database.
+func startKeys(ctx context.Context, env *environment, name string, args []string) (*app, error) {
+	cfg, err := loadConfig(env, name, args)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: newLogger(cfg, env.stderr)}
+	if a.provider, err = newKeyProvider(cfg, a.log); err != nil {
+		return nil, fmt.Errorf("key provider (ASTRAL_KMS=%s): %w", cfg.KMS, err)
+	}
+	if a.keys, err = openKeyStore(ctx, cfg, a.log); err != nil {
+		return nil, err
+	}
+	a.keyring = phi.NewKeyring(a.provider, a.keys, phi.KeyringOptions{Logger: a.log, Now: time.Now})
+	return a, nil
+}
+
 // keysCmd implements `astral keys status|rotate|rewrap|retire VERSION`.
 func keysCmd(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 {
@@ -128,7 +159,7 @@ func keysCmd(ctx context.Context, env *environment, args []string) error {
 	default:
 		return usageError("keys: unknown subcommand %q (status, rotate, rewrap, retire)", sub)
 	}
-	a, err := startApp(ctx, env, "keys "+sub, rest)
+	a, err := startKeys(ctx, env, "keys "+sub, rest)
 	if err != nil {
 		return err
 	}
@@ -153,7 +184,24 @@ func keysCmd(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(out, "Rewrapped %d data key(s); no data was re-encrypted.\n", n)
 		return nil
 	case "retire":
+		// Retire counts every key below version as in use, so a version
+		// above the latest would send the operator to a rewrap that
+		// cannot help; the provider would refuse it anyway.
+		st, err := a.provider.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("key provider status: %w", err)
+		}
+		if version > st.LatestVersion {
+			return &exitError{code: 2, msg: fmt.Sprintf("astral: keys retire: there is no KEK version %d: the latest is %d (see 'astral keys status')", version, st.LatestVersion)}
+		}
 		if err := a.keyring.Retire(ctx, version); err != nil {
+			if errs.Is(err, errs.Conflict) {
+				// Keys still use an older version. The keyring's safe
+				// message counts them; the cause alone does not, and
+				// does not say what to run.
+				return &exitError{code: 1, msg: "astral: keys retire: " + englishMessage(err) +
+					"\nRun 'astral keys rewrap', check 'astral keys status', then retire again."}
+			}
 			return fmt.Errorf("retire: %w", err)
 		}
 		fmt.Fprintf(out, "KEK versions below %d are retired: keys wrapped under them no longer open.\n", version)
@@ -188,6 +236,17 @@ func keysCmd(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(out, "%d data key(s) are on older versions; run 'astral keys rewrap'.\n", stale)
 	}
 	return nil
+}
+
+// englishMessage renders an error's safe message (errs.Public) in English,
+// for the terminal.
+func englishMessage(err error) string {
+	_, key, args, _ := errs.Public(err)
+	cat, cerr := i18n.Load()
+	if cerr != nil {
+		return err.Error()
+	}
+	return cat.T(i18n.English, key, args...)
 }
 
 func contains(xs []int, x int) bool {

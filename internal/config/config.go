@@ -54,6 +54,7 @@ type Config struct {
 	VaultToken       Secret         // ASTRAL_VAULT_TOKEN
 	VaultMount       string         // ASTRAL_VAULT_MOUNT, default transit
 	VaultKey         string         // ASTRAL_VAULT_KEY, default astral
+	VaultCACert      string         // ASTRAL_VAULT_CACERT, PEM file of the only CA trusted for Vault
 	TrustedProxies   []netip.Prefix // ASTRAL_TRUSTED_PROXIES, masked prefixes
 	MaxBodyBytes     int64          // ASTRAL_MAX_BODY_BYTES, 1 KiB..1 GiB
 	ShutdownTimeout  time.Duration  // ASTRAL_SHUTDOWN_TIMEOUT, 1s..10m

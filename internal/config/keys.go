@@ -1,6 +1,10 @@
 package config
 
 import (
+	"crypto/x509"
+	"errors"
+	"io/fs"
+	"os"
 	"regexp"
 	"strings"
 
@@ -38,6 +42,11 @@ func (l *loader) keys(c *Config, prod bool) {
 	c.VaultKey = l.str("ASTRAL_VAULT_KEY", "astral")
 	if !vaultKeyRE.MatchString(c.VaultKey) || hasDotSegment(c.VaultKey) {
 		l.add("ASTRAL_VAULT_KEY", "%q is not a key name (letters, digits, . _ -; example: astral)", c.VaultKey)
+	}
+	if c.VaultCACert = l.get("ASTRAL_VAULT_CACERT"); c.VaultCACert != "" {
+		if _, err := LoadCAPool(c.VaultCACert); err != nil {
+			l.add("ASTRAL_VAULT_CACERT", "%q %s", c.VaultCACert, err.Error())
+		}
 	}
 	if c.KMS != "vault" {
 		return
@@ -102,4 +111,22 @@ func masterKeyMsg(value string, err error) string {
 		return err.Error() + " (generate one with: head -c 32 /dev/urandom | base64)"
 	}
 	return "is not a valid key list: " + err.Error() + " (format: 1:BASE64,2:BASE64; the highest version wraps new keys)"
+}
+
+// LoadCAPool reads a PEM file of CA certificates into a pool. Its error says
+// what is wrong without quoting the file.
+func LoadCAPool(path string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is quoted by the caller
+		}
+		return nil, errors.New("cannot be read: " + err.Error())
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, errors.New("holds no PEM certificate")
+	}
+	return pool, nil
 }

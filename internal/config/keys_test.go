@@ -129,3 +129,25 @@ func TestVaultNamesWithoutDotSegments(t *testing.T) {
 	}
 	mustLoad(t, map[string]string{"ASTRAL_VAULT_MOUNT": "team.a/transit", "ASTRAL_VAULT_KEY": "astral.v2"})
 }
+
+func TestVaultCACert(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.pem")
+	if err := os.WriteFile(bad, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{bad, "holds no PEM certificate"},
+		{filepath.Join(dir, "missing.pem"), "cannot be read"},
+	} {
+		_, err := Load(func(k string) string {
+			if k == "ASTRAL_VAULT_CACERT" {
+				return tt.path
+			}
+			return ""
+		})
+		if err == nil || !strings.Contains(err.Error(), "ASTRAL_VAULT_CACERT") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ASTRAL_VAULT_CACERT=%s: %v, want a problem containing %q", tt.path, err, tt.want)
+		}
+	}
+}

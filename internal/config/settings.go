@@ -48,6 +48,7 @@ func (c *Config) Settings() []Setting {
 		{Var: "ASTRAL_VAULT_TOKEN", Value: c.VaultToken.Describe(), Secret: true},
 		{Var: "ASTRAL_VAULT_MOUNT", Value: c.VaultMount},
 		{Var: "ASTRAL_VAULT_KEY", Value: c.VaultKey},
+		{Var: "ASTRAL_VAULT_CACERT", Value: orDefault(c.VaultCACert, notSet)},
 		{Var: "ASTRAL_AUDIT_SIGNING_KEY", Value: c.AuditSigningKey.Describe(), Secret: true},
 		{Var: "ASTRAL_AUDIT_SIGNING_KEY_FILE", Value: orDefault(c.AuditSigningKeyFile, notSet)},
 		{Var: "ASTRAL_AUDIT_TRUSTED_KEYS", Value: strconv.Itoa(len(c.AuditTrustedKeys)) + " key(s)"},

@@ -209,7 +209,7 @@ func providerErr(op string, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return &errs.Error{Kind: errs.Unavailable, Message: msgUnavailable, Op: op, Err: err}
 	}
 	return errs.Wrap(err, errs.Internal, op)

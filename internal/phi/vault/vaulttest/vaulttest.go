@@ -99,6 +99,10 @@ func (s *Server) URL() *url.URL {
 	return u
 }
 
+// Certificate returns the server's self-signed certificate, for a PEM file
+// such as ASTRAL_VAULT_CACERT names.
+func (s *Server) Certificate() *x509.Certificate { return s.srv.Certificate() }
+
 // CAPool returns a pool holding the server's self-signed certificate.
 func (s *Server) CAPool() *x509.CertPool {
 	p := x509.NewCertPool()

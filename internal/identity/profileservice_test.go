@@ -53,6 +53,7 @@ type fixture struct {
 	recorder *audit.Recorder
 	svc      *identity.ProfileService
 	logs     *bytes.Buffer
+	log      *slog.Logger
 	org      string
 	admin    identity.Actor
 	patient  identity.Actor
@@ -69,7 +70,7 @@ func newFixture(t *testing.T, db *store.DB, keydb *store.KeyDB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, provider: &switchableProvider{KeyProvider: lk}, logs: logs}
+	f := &fixture{db: db, provider: &switchableProvider{KeyProvider: lk}, logs: logs, log: log}
 	f.keys = phi.NewKeyring(f.provider, keydb, phi.KeyringOptions{Logger: log, ProviderTimeout: time.Second})
 	f.recorder = storetest.NewAuditRecorder(t, db, storetest.NewAuditSigner(t), audit.Options{Logger: log})
 	f.svc = identity.NewProfileService(db, db, f.keys, policy.New(db), f.recorder, nil, log)

@@ -1,6 +1,10 @@
 package identity
 
-import "context"
+import (
+	"context"
+
+	"github.com/astralcore/astral/internal/reqctx"
+)
 
 // Actor is who is asking: the authenticated person behind a request, or the
 // system itself for background work. Every PHI read or write names one.
@@ -44,4 +48,14 @@ type Decision struct {
 // decide is errs.Internal: deny.
 type Authorizer interface {
 	Authorize(ctx context.Context, actor Actor, action Action, subject Subject) (Decision, error)
+}
+
+// ActorFrom returns the signed-in person of the request in ctx, and false for
+// an anonymous request.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	info := reqctx.From(ctx)
+	if !info.SignedIn() {
+		return Actor{}, false
+	}
+	return Actor{UserID: info.UserID, OrgID: info.OrgID, Role: Role(info.Role)}, true
 }

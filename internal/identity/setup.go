@@ -163,7 +163,10 @@ func (a *Accounts) validateSetup(in SetupInput) error {
 	var fe fieldErrors
 	if err := ValidateOrganization(in.PracticeName, in.PracticeSlug); err != nil {
 		_, _, _, fields := errs.Public(err)
-		fe = append(fe, fields...)
+		for _, f := range fields {
+			f.Field = "practice_" + f.Field // the form's names: practice_name, practice_slug
+			fe = append(fe, f)
+		}
 	}
 	if in.AdminName == "" {
 		fe.add("admin_name", msgRequired)

@@ -28,7 +28,22 @@ type Info struct {
 	UserAgent string
 	// Start is when the server began handling the request.
 	Start time.Time
+
+	// The signed-in person, set by the session middleware; empty for an
+	// anonymous request. Role is an identity.Role (kept as a string so this
+	// package stays a leaf).
+	UserID    string
+	OrgID     string
+	Role      string
+	SessionID string
+	// MFA reports whether the session passed a second factor (AAL2).
+	MFA bool
+	// AuthTime is when the person last fully authenticated, for step-up.
+	AuthTime time.Time
 }
+
+// SignedIn reports whether a person is signed in.
+func (i *Info) SignedIn() bool { return i.UserID != "" }
 
 type key struct{}
 

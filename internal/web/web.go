@@ -69,6 +69,10 @@ func New(opts Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
+	partials, err := fs.ReadFile(templateFiles, "templates/partials.html")
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 	funcs := template.FuncMap{"static": st.url}
 	for _, loc := range i18n.Locales() {
 		h.pages[loc] = make(map[string]*template.Template)
@@ -77,7 +81,7 @@ func New(opts Options) (*Handler, error) {
 			if err != nil {
 				return nil, fmt.Errorf("web: %w", err)
 			}
-			lsrc, err := h.compileStatic(loc, string(layout))
+			lsrc, err := h.compileStatic(loc, string(layout)+string(partials))
 			if err != nil {
 				return nil, err
 			}

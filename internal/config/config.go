@@ -63,6 +63,18 @@ type Config struct {
 	AuditSigningKey     Secret           // ASTRAL_AUDIT_SIGNING_KEY, base64 Ed25519 seed; this or the file in production
 	AuditSigningKeyFile string           // ASTRAL_AUDIT_SIGNING_KEY_FILE, file holding that base64
 	AuditTrustedKeys    auditTrustedKeys // ASTRAL_AUDIT_TRUSTED_KEYS, base64 public keys of earlier signing keys
+
+	// Outgoing email; see smtp.go. Without SMTPHost it goes to OutboxDir.
+	SMTPHost     string // ASTRAL_SMTP_HOST, the relay; "" means the development outbox (refused in production)
+	SMTPPort     int    // ASTRAL_SMTP_PORT, default 587, or 465 with implicit TLS
+	SMTPTLS      string // ASTRAL_SMTP_TLS: starttls (default), implicit, or none (loopback relay only, not in production)
+	SMTPUsername string // ASTRAL_SMTP_USERNAME, "" for no AUTH
+	SMTPPassword Secret // ASTRAL_SMTP_PASSWORD, set together with the username
+	SMTPFrom     string // ASTRAL_SMTP_FROM, "addr" or "Name <addr>"; required with SMTPHost
+	SMTPCACert   string // ASTRAL_SMTP_CACERT, PEM file of the CAs trusted for the relay instead of the system's
+
+	// Session timeouts, ASTRAL_SESSION_*; see session.go.
+	Session Session
 }
 
 // Load reads every ASTRAL_* setting through getenv and validates it.
@@ -90,6 +102,8 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.MaxBodyBytes = l.int64Range("ASTRAL_MAX_BODY_BYTES", 1<<20, 1<<10, 1<<30)
 	c.ShutdownTimeout = l.durationRange("ASTRAL_SHUTDOWN_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
 	l.audit(c, prod)
+	l.smtp(c, prod)
+	l.session(c)
 
 	if len(l.problems) > 0 {
 		l.problems.sort()

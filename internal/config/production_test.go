@@ -16,6 +16,10 @@ var goodProduction = map[string]string{
 	"ASTRAL_MASTER_KEY":        goodKey,
 	"ASTRAL_TRUSTED_PROXIES":   "10.0.0.0/8",
 	"ASTRAL_AUDIT_SIGNING_KEY": goodKey,
+	"ASTRAL_SMTP_HOST":         "smtp.example.org",
+	"ASTRAL_SMTP_USERNAME":     "astral",
+	"ASTRAL_SMTP_PASSWORD":     "pw",
+	"ASTRAL_SMTP_FROM":         "Astral Core <noreply@care.example.org>",
 }
 
 func TestProductionLoads(t *testing.T) {

@@ -89,10 +89,14 @@ func TestSecretNeverPrints(t *testing.T) {
 func TestConfigNeverPrintsSecrets(t *testing.T) {
 	for name, m := range map[string]map[string]string{
 		"postgres and local key": {
-			"ASTRAL_DATABASE_URL": "postgres://astral:" + canary + "@db.internal:5432/astral?sslmode=verify-full",
-			"ASTRAL_REDIS_URL":    "rediss://:" + canary + "@redis.internal:6379/0",
-			"ASTRAL_MASTER_KEY":   canaryKey,
-			"ASTRAL_VAULT_TOKEN":  canary,
+			"ASTRAL_DATABASE_URL":  "postgres://astral:" + canary + "@db.internal:5432/astral?sslmode=verify-full",
+			"ASTRAL_REDIS_URL":     "rediss://:" + canary + "@redis.internal:6379/0",
+			"ASTRAL_MASTER_KEY":    canaryKey,
+			"ASTRAL_VAULT_TOKEN":   canary,
+			"ASTRAL_SMTP_HOST":     "smtp.example.org",
+			"ASTRAL_SMTP_USERNAME": "astral",
+			"ASTRAL_SMTP_PASSWORD": canary,
+			"ASTRAL_SMTP_FROM":     "noreply@care.example.org",
 		},
 		"production vault": {
 			"ASTRAL_ENV":               "production",
@@ -104,6 +108,10 @@ func TestConfigNeverPrintsSecrets(t *testing.T) {
 			"ASTRAL_VAULT_ADDR":        "https://vault.internal:8200",
 			"ASTRAL_VAULT_TOKEN":       canary,
 			"ASTRAL_AUDIT_SIGNING_KEY": canaryKey,
+			"ASTRAL_SMTP_HOST":         "smtp.example.org",
+			"ASTRAL_SMTP_USERNAME":     "astral",
+			"ASTRAL_SMTP_PASSWORD":     canary,
+			"ASTRAL_SMTP_FROM":         "noreply@care.example.org",
 		},
 		"sqlite path": {"ASTRAL_DATABASE_URL": "sqlite:/srv/" + canary + ".db"},
 	} {
@@ -133,6 +141,7 @@ func TestProblemsNeverPrintSecrets(t *testing.T) {
 			"ASTRAL_MASTER_KEY_FILE": writeKeyFile(t, canary),
 			"ASTRAL_KMS":             "vault",
 			"ASTRAL_VAULT_TOKEN":     canary,
+			"ASTRAL_SMTP_PASSWORD":   canary, // without a username
 		},
 		"wrong schemes": {
 			"ASTRAL_DATABASE_URL": "mysql://u:" + canary + "@db/astral",
@@ -147,12 +156,16 @@ func TestProblemsNeverPrintSecrets(t *testing.T) {
 			"ASTRAL_PUBLIC_URL":   "//u:" + canary + "@x/",
 		},
 		"production refusals": {
-			"ASTRAL_ENV":          "production",
-			"ASTRAL_DATABASE_URL": "postgres://u:" + canary + "@db/astral?sslmode=require",
-			"ASTRAL_REDIS_URL":    "redis://:" + canary + "@redis.internal",
-			"ASTRAL_KMS":          "vault",
-			"ASTRAL_VAULT_ADDR":   "http://vault.internal",
-			"ASTRAL_VAULT_TOKEN":  canary,
+			"ASTRAL_ENV":           "production",
+			"ASTRAL_DATABASE_URL":  "postgres://u:" + canary + "@db/astral?sslmode=require",
+			"ASTRAL_REDIS_URL":     "redis://:" + canary + "@redis.internal",
+			"ASTRAL_KMS":           "vault",
+			"ASTRAL_VAULT_ADDR":    "http://vault.internal",
+			"ASTRAL_VAULT_TOKEN":   canary,
+			"ASTRAL_SMTP_HOST":     "smtp.example.org",
+			"ASTRAL_SMTP_TLS":      "none",
+			"ASTRAL_SMTP_USERNAME": "astral",
+			"ASTRAL_SMTP_PASSWORD": canary,
 		},
 		"sqlite query": {"ASTRAL_DATABASE_URL": "sqlite:x.db?key=" + canary},
 	} {
@@ -162,7 +175,7 @@ func TestProblemsNeverPrintSecrets(t *testing.T) {
 				t.Fatal("Load succeeded, want problems")
 			}
 			ps := problemsOf(t, m)
-			for _, v := range []string{"ASTRAL_DATABASE_URL", "ASTRAL_REDIS_URL"} {
+			for _, v := range []string{"ASTRAL_DATABASE_URL", "ASTRAL_REDIS_URL", "ASTRAL_SMTP_PASSWORD"} {
 				if m[v] != "" && !hasVar(ps, v) {
 					t.Errorf("no problem reported for %s; the test does not exercise it", v)
 				}

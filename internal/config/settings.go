@@ -55,6 +55,17 @@ func (c *Config) Settings() []Setting {
 		{Var: "ASTRAL_TRUSTED_PROXIES", Value: orDefault(strings.Join(proxies, ","), notSet)},
 		{Var: "ASTRAL_MAX_BODY_BYTES", Value: strconv.FormatInt(c.MaxBodyBytes, 10)},
 		{Var: "ASTRAL_SHUTDOWN_TIMEOUT", Value: c.ShutdownTimeout.String()},
+		{Var: "ASTRAL_SESSION_IDLE_STAFF", Value: c.Session.IdleStaff.String()},
+		{Var: "ASTRAL_SESSION_IDLE_PATIENT", Value: c.Session.IdlePatient.String()},
+		{Var: "ASTRAL_SESSION_ABSOLUTE", Value: c.Session.Absolute.String()},
+		{Var: "ASTRAL_SESSION_REMEMBER", Value: c.Session.Remember.String()},
+		{Var: "ASTRAL_SMTP_HOST", Value: orDefault(c.SMTPHost, "(not set: email goes to the outbox in "+c.OutboxDir()+")")},
+		{Var: "ASTRAL_SMTP_PORT", Value: strconv.Itoa(c.SMTPPort)},
+		{Var: "ASTRAL_SMTP_TLS", Value: c.SMTPTLS},
+		{Var: "ASTRAL_SMTP_USERNAME", Value: orDefault(c.SMTPUsername, notSet)},
+		{Var: "ASTRAL_SMTP_PASSWORD", Value: c.SMTPPassword.Describe(), Secret: true},
+		{Var: "ASTRAL_SMTP_FROM", Value: orDefault(c.SMTPFrom, notSet)},
+		{Var: "ASTRAL_SMTP_CACERT", Value: orDefault(c.SMTPCACert, notSet)},
 	}
 }
 

@@ -28,7 +28,7 @@ func serveCmd(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
-	handler, metrics, err := a.buildServer()
+	handler, metrics, ppl, err := a.buildServer(ctx)
 	if err != nil {
 		return err
 	}
@@ -52,6 +52,13 @@ func serveCmd(ctx context.Context, env *environment, args []string) error {
 	log.InfoContext(ctx, "listening", "addr", ln.Addr().String(), "env", string(cfg.Env), "db", cfg.Driver())
 	if adminLn != nil {
 		fmt.Fprintf(env.stdout, "Admin listener (metrics) on http://%s/metrics\n", adminLn.Addr())
+	}
+	if err := a.announceSetup(ctx, ppl.accounts, env.stdout); err != nil {
+		ln.Close()
+		if adminLn != nil {
+			adminLn.Close()
+		}
+		return err
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -82,19 +89,29 @@ func serveCmd(ctx context.Context, env *environment, args []string) error {
 }
 
 // buildServer wires the HTTP surface from the app's dependencies.
-func (a *app) buildServer() (*server.Server, *server.Metrics, error) {
+func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics, *people, error) {
 	cat, err := i18n.Load()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	ppl, err := a.newPeople(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	secure := a.cfg.PublicURL.Scheme == "https"
 	w, err := web.New(web.Options{
 		Catalog:       cat,
 		Logger:        a.log,
 		Version:       buildVersion(),
-		SecureCookies: a.cfg.PublicURL.Scheme == "https",
+		SecureCookies: secure,
+		Orgs:          a.db,
+		Accounts:      ppl.accounts,
+		Sessions:      ppl.sessions,
+		Throttle:      ppl.throttle,
+		Limiter:       ppl.limiter,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	metrics := server.NewMetrics(nil)
 	metrics.RegisterDBStats("main", a.db.Stats)
@@ -119,9 +136,11 @@ func (a *app) buildServer() (*server.Server, *server.Metrics, error) {
 		HSTS:           a.cfg.PublicURL.Scheme == "https",
 		TrustedProxies: a.cfg.TrustedProxies,
 		Now:            time.Now,
+		Sessions:       ppl.sessions,
+		SecureCookies:  secure,
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return srv, metrics, nil
+	return srv, metrics, ppl, nil
 }

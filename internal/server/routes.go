@@ -13,6 +13,17 @@ const (
 	SurfaceOps                // health checks for load balancers
 )
 
+// Access is what a request needs before a route's handler runs.
+type Access int
+
+// The access levels. The policy package decides access to a particular
+// person's data inside the handler; these only gate the route.
+const (
+	Public   Access = iota // anyone
+	SignedIn               // a valid session (AAL1)
+	MFA                    // a session that passed a second factor (AAL2)
+)
+
 // HandlerFunc is a route handler: it parses, calls one domain method,
 // renders, and returns an error instead of writing one.
 type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -23,6 +34,7 @@ type Route struct {
 	Path    string
 	Surface Surface
 	Handler HandlerFunc
+	Access  Access
 }
 
 // Pattern is the ServeMux pattern, such as "GET /health".
@@ -36,17 +48,26 @@ func (s *Server) routeTable() []Route {
 	w, a := s.opts.Web, s.opts.API
 	return []Route{
 		// Operations.
-		{"GET", "/health", SurfaceOps, s.health},
-		{"GET", "/health/live", SurfaceOps, s.live},
-		{"GET", "/health/ready", SurfaceOps, s.ready},
+		{"GET", "/health", SurfaceOps, s.health, Public},
+		{"GET", "/health/live", SurfaceOps, s.live, Public},
+		{"GET", "/health/ready", SurfaceOps, s.ready, Public},
 
 		// Web pages.
-		{"GET", "/{$}", SurfaceWeb, w.Home},
-		{"POST", "/language", SurfaceWeb, w.SetLanguage},
-		{"GET", "/static/{path...}", SurfaceWeb, w.ServeStatic},
+		{"GET", "/{$}", SurfaceWeb, w.Home, Public},
+		{"POST", "/language", SurfaceWeb, w.SetLanguage, Public},
+		{"GET", "/static/{path...}", SurfaceWeb, w.ServeStatic, Public},
+
+		// Setup, sign-in and the signed-in person's own pages.
+		{"GET", "/setup/{token}", SurfaceWeb, w.SetupLink, Public},
+		{"GET", "/setup", SurfaceWeb, w.SetupForm, Public},
+		{"POST", "/setup", SurfaceWeb, w.Setup, Public},
+		{"GET", "/login", SurfaceWeb, w.LoginForm, Public},
+		{"POST", "/login", SurfaceWeb, w.Login, Public},
+		{"POST", "/logout", SurfaceWeb, w.Logout, Public},
+		{"GET", "/account", SurfaceWeb, w.Account, SignedIn},
 
 		// JSON API.
-		{"GET", "/api/v1/openapi.json", SurfaceAPI, a.OpenAPI},
-		{"GET", "/api/v1/meta", SurfaceAPI, a.Meta},
+		{"GET", "/api/v1/openapi.json", SurfaceAPI, a.OpenAPI, Public},
+		{"GET", "/api/v1/meta", SurfaceAPI, a.Meta, Public},
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/astralcore/astral/internal/api"
 	"github.com/astralcore/astral/internal/errs"
 	"github.com/astralcore/astral/internal/reqctx"
+	"github.com/astralcore/astral/internal/session"
 	"github.com/astralcore/astral/internal/web"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Sessions validates session cookies; nil serves everyone anonymously.
+	Sessions *session.Manager
+	// SecureCookies says cookies are Secure (served over HTTPS).
+	SecureCookies bool
 }
 
 // Server is the public HTTP handler.
@@ -109,6 +114,9 @@ func (s *Server) adapt(rt Route) http.Handler {
 	pattern := rt.Pattern()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reqctx.From(r.Context()).Pattern = pattern
+		if !s.gate(w, r, rt) {
+			return
+		}
 		if err := rt.Handler(w, r); err != nil {
 			s.fail(w, r, rt.Surface, err)
 		}

@@ -207,10 +207,10 @@ func TestProblemDetails(t *testing.T) {
 
 func TestPanicIsA500WithoutDetails(t *testing.T) {
 	ts := newTestServer(t, nil,
-		Route{"GET", "/test/panic", SurfaceWeb, func(w http.ResponseWriter, r *http.Request) error {
+		Route{Method: "GET", Path: "/test/panic", Surface: SurfaceWeb, Handler: func(w http.ResponseWriter, r *http.Request) error {
 			panic("secret-panic-value patient Jane")
 		}},
-		Route{"GET", "/api/v1/test/fail", SurfaceAPI, func(w http.ResponseWriter, r *http.Request) error {
+		Route{Method: "GET", Path: "/api/v1/test/fail", Surface: SurfaceAPI, Handler: func(w http.ResponseWriter, r *http.Request) error {
 			return errors.New("pq: SELECT * FROM users WHERE email='jane@example.com'")
 		}},
 	)
@@ -273,7 +273,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func TestBodyLimit(t *testing.T) {
 	var got error
-	ts := newTestServer(t, nil, Route{"POST", "/api/v1/test/echo", SurfaceAPI, func(w http.ResponseWriter, r *http.Request) error {
+	ts := newTestServer(t, nil, Route{Method: "POST", Path: "/api/v1/test/echo", Surface: SurfaceAPI, Handler: func(w http.ResponseWriter, r *http.Request) error {
 		var v struct{ Name string }
 		got = api.Decode(r, &v)
 		return got

@@ -7,6 +7,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html"
@@ -19,7 +20,10 @@ import (
 	"sync"
 
 	"github.com/astralcore/astral/internal/i18n"
+	"github.com/astralcore/astral/internal/identity"
+	"github.com/astralcore/astral/internal/ratelimit"
 	"github.com/astralcore/astral/internal/reqctx"
+	"github.com/astralcore/astral/internal/session"
 )
 
 //go:embed templates/*.html
@@ -37,6 +41,19 @@ type Options struct {
 	QuickExitURL string
 	// SecureCookies marks cookies Secure; true outside development.
 	SecureCookies bool
+
+	// Identity and sessions, for setup and sign-in.
+	Orgs     OrgReader
+	Accounts *identity.Accounts
+	Sessions *session.Manager
+	Throttle identity.LoginThrottle
+	Limiter  ratelimit.Limiter
+}
+
+// OrgReader finds practices; the store implements it.
+type OrgReader interface {
+	Organizations(ctx context.Context, f identity.OrganizationFilter) ([]identity.Organization, error)
+	OrganizationBySlug(ctx context.Context, slug string) (identity.Organization, error)
 }
 
 // Handler holds the parsed templates and what every page needs.
@@ -48,7 +65,7 @@ type Handler struct {
 }
 
 // pageNames are the page templates; each is parsed together with the layout.
-var pageNames = []string{"home", "error"}
+var pageNames = []string{"home", "error", "setup", "login", "account"}
 
 // New parses every template and indexes the static assets. It fails on any
 // template error, so a broken template stops start-up, not a request.
@@ -161,6 +178,7 @@ type Page struct {
 	Path         string
 	QuickExitURL string
 	Version      string
+	SignedIn     bool
 	cat          *i18n.Catalog
 }
 
@@ -187,6 +205,7 @@ func (h *Handler) newPage(r *http.Request, titleKey string) Page {
 		Path:         r.URL.Path,
 		QuickExitURL: h.opts.QuickExitURL,
 		Version:      h.opts.Version,
+		SignedIn:     info.SignedIn(),
 		cat:          h.opts.Catalog,
 	}
 	for _, l := range i18n.Locales() {

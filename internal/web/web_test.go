@@ -37,6 +37,22 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 			h.Error(w, r, errs.InvalidFields(errs.FieldError{Field: "lang", Message: "field.required"}))
 			return nil
 		},
+		"setup": func(w http.ResponseWriter, r *http.Request) error {
+			p := formPage{Page: h.newPage(r, "setup.title"), Form: newForm(r, "practice_name")}
+			p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(
+				errs.FieldError{Field: "practice_slug", Message: "field.invalid_slug", Args: []any{3, 63}},
+				errs.FieldError{Field: "password", Message: "field.password_too_short", Args: []any{12}}))
+			return h.render(w, r, http.StatusOK, "setup", &p)
+		},
+		"login": func(w http.ResponseWriter, r *http.Request) error {
+			p := formPage{Page: h.newPage(r, "login.title"), Form: newForm(r), AskPractice: true}
+			p.Form.fail(h.opts.Catalog, p.Locale, errs.E(errs.Unauthenticated, "error.login_failed"))
+			return h.render(w, r, http.StatusOK, "login", &p)
+		},
+		"account": func(w http.ResponseWriter, r *http.Request) error {
+			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
+			return h.render(w, r, http.StatusOK, "account", &p)
+		},
 	}
 	for _, name := range pageNames {
 		if pages[name] == nil {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/astralcore/astral/internal/identity"
+	"github.com/astralcore/astral/internal/password"
+	"github.com/astralcore/astral/internal/policy"
+	"github.com/astralcore/astral/internal/ratelimit"
+	"github.com/astralcore/astral/internal/session"
+)
+
+// people holds the identity services the web surface needs.
+type people struct {
+	profiles *identity.ProfileService
+	accounts *identity.Accounts
+	sessions *session.Manager
+	throttle identity.LoginThrottle
+	limiter  ratelimit.Limiter
+}
+
+// newPeople wires identity: profiles (encrypted, audited, access-checked),
+// accounts (setup and sign-in), sessions, and the throttles. With Redis the
+// session cache, rate limits and login backoff are shared by every instance;
+// without it they live in this process.
+func (a *app) newPeople(ctx context.Context) (*people, error) {
+	hasher, err := password.NewHasher(password.DefaultParams, password.DefaultMaxConcurrent)
+	if err != nil {
+		return nil, err
+	}
+	check := func(pw string, role identity.Role, personal ...string) error {
+		return password.Check(pw, password.PolicyFor(role), personal...)
+	}
+	p := &people{}
+	p.profiles = identity.NewProfileService(a.db, a.db, a.keyring, policy.New(a.db), a.audit, time.Now, a.log)
+	p.accounts = identity.NewAccounts(a.db, a.db, p.profiles, hasher, check, a.audit, time.Now, a.log)
+
+	opts := session.Options{
+		IdleStaff: a.cfg.Session.IdleStaff, IdlePatient: a.cfg.Session.IdlePatient,
+		Absolute: a.cfg.Session.Absolute, Remember: a.cfg.Session.Remember,
+		Now: time.Now, Logger: a.log,
+	}
+	if a.redis != nil {
+		cache, err := session.NewRedisCache(ctx, a.redis, session.RedisCacheOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("session cache on Redis: %w", err)
+		}
+		p.sessions = session.New(a.db, cache, opts)
+		p.throttle = ratelimit.NewRedisBackoff(a.redis, "astral:login")
+		p.limiter = ratelimit.NewRedis(a.redis, "astral:rl")
+	} else {
+		p.sessions = session.New(a.db, session.NewLocalCache(session.LocalCacheOptions{}), opts)
+		p.throttle = ratelimit.NewMemoryBackoff()
+		p.limiter = ratelimit.NewMemory()
+	}
+	return p, nil
+}
+
+// announceSetup prints the one-time setup link when no practice exists yet,
+// and writes it to DATA_DIR/setup-url (owner-only) for those who missed the
+// console. No default account exists at any time.
+func (a *app) announceSetup(ctx context.Context, accounts *identity.Accounts, out io.Writer) error {
+	token, err := accounts.PrepareSetup(ctx)
+	if err != nil || token == "" {
+		return err
+	}
+	link := a.cfg.PublicURL.String() + "/setup/" + token
+	fmt.Fprintf(out, "\nNo practice is set up yet. Open this one-time link within 24 hours to create it\nand its first administrator:\n\n    %s\n\n", link)
+	path := filepath.Join(a.cfg.DataDir, "setup-url")
+	if err := os.WriteFile(path, []byte(link+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	a.log.InfoContext(ctx, "setup link written", "file", path)
+	return nil
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// browserClient is an HTTP client with a cookie jar, like a browser.
+func browserClient(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar}
+}
+
+func do(t *testing.T, c *http.Client, method, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
+}
+
+// TestFirstRunSetupAndSignIn walks the first run as a practice owner would:
+// the printed one-time link, the setup form (with a mistake first), the
+// account page, signing out, and signing in again.
+func TestFirstRunSetupAndSignIn(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	b, err := os.ReadFile(filepath.Join(dir, "setup-url"))
+	if err != nil {
+		t.Fatalf("setup-url not written: %v", err)
+	}
+	link := strings.TrimSpace(string(b))
+	if !strings.Contains(inst.Stdout.String(), link) {
+		t.Errorf("the setup link was not printed")
+	}
+	if strings.Contains(inst.Stderr.String(), link[strings.LastIndex(link, "/")+1:]) {
+		t.Errorf("the setup token reached the log")
+	}
+	// The link points at the configured public URL; use the test's address.
+	token := link[strings.LastIndex(link, "/")+1:]
+	c := browserClient(t)
+
+	// A wrong token is refused; the real one leads to a token-free address.
+	if res, _ := do(t, c, "GET", inst.URL+"/setup/not-the-token", nil); res.StatusCode != 404 {
+		t.Errorf("wrong setup token: %d", res.StatusCode)
+	}
+	res, body := do(t, c, "GET", inst.URL+"/setup/"+token, nil)
+	if res.StatusCode != 200 || res.Request.URL.Path != "/setup" || !strings.Contains(body, `name="practice_name"`) {
+		t.Fatalf("setup link: %d at %s", res.StatusCode, res.Request.URL)
+	}
+
+	form := url.Values{
+		"practice_name": {"Lindenhof Praxis"}, "practice_slug": {"lindenhof"},
+		"admin_name": {"Ada Admin"}, "admin_email": {"ada@lindenhof.example"},
+		"password": {"short"}, "password_confirm": {"short"},
+	}
+	res, body = do(t, c, "POST", inst.URL+"/setup", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "at least 12 characters") || !strings.Contains(body, `value="Lindenhof Praxis"`) {
+		t.Fatalf("short password: %d; want the form again with the reason and the input kept", res.StatusCode)
+	}
+	if strings.Contains(body, `value="short"`) {
+		t.Error("the password was echoed back into the page")
+	}
+	form.Set("password", "correct horse battery staple")
+	form.Set("password_confirm", "correct horse battery staple")
+	res, body = do(t, c, "POST", inst.URL+"/setup", form)
+	if res.StatusCode != 200 || res.Request.URL.Path != "/account" || !strings.Contains(body, "Administrator") {
+		t.Fatalf("after setup: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	// The link is used up.
+	if res, _ := do(t, browserClient(t), "GET", inst.URL+"/setup/"+token, nil); res.StatusCode != 404 {
+		t.Errorf("setup link reused: %d", res.StatusCode)
+	}
+
+	// Sign out: the session ends on the server and the browser is told to
+	// forget; the old cookie no longer works.
+	u, _ := url.Parse(inst.URL)
+	old := c.Jar.Cookies(u)
+	res, _ = do(t, c, "POST", inst.URL+"/logout", url.Values{})
+	if res.Request.URL.Path != "/" {
+		t.Errorf("logout went to %s", res.Request.URL)
+	}
+	replay := browserClient(t)
+	replay.Jar.SetCookies(u, old)
+	res, _ = do(t, replay, "GET", inst.URL+"/account", nil)
+	if res.Request.URL.Path != "/login" {
+		t.Errorf("the cookie from before logout still opens /account (ended at %s)", res.Request.URL)
+	}
+
+	// Sign in again; a wrong password first.
+	res, body = do(t, c, "POST", inst.URL+"/login", url.Values{"email": {"ada@lindenhof.example"}, "password": {"wrong password here"}})
+	if res.StatusCode != 401 || !strings.Contains(body, "not right") {
+		t.Errorf("wrong password: %d", res.StatusCode)
+	}
+	res, body = do(t, c, "POST", inst.URL+"/login", url.Values{"email": {"Ada@Lindenhof.example"}, "password": {"correct horse battery staple"}, "next": {"/account"}})
+	if res.StatusCode != 200 || res.Request.URL.Path != "/account" {
+		t.Fatalf("sign in: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	// The login gave a new token (no fixation): different from the old one.
+	for _, ck := range c.Jar.Cookies(u) {
+		for _, o := range old {
+			if ck.Name == o.Name && ck.Value == o.Value {
+				t.Error("the session token did not change at login")
+			}
+		}
+	}
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"ada@lindenhof.example", "Ada Admin", "correct horse"} {
+		if strings.Contains(inst.Stderr.String(), leak) {
+			t.Errorf("log contains %q", leak)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/astralcore/astral/internal/identity"
+	"github.com/astralcore/astral/internal/mfa"
 	"github.com/astralcore/astral/internal/password"
 	"github.com/astralcore/astral/internal/policy"
 	"github.com/astralcore/astral/internal/ratelimit"
@@ -22,6 +23,7 @@ type people struct {
 	sessions *session.Manager
 	throttle identity.LoginThrottle
 	limiter  ratelimit.Limiter
+	mfa      *mfa.Service
 }
 
 // newPeople wires identity: profiles (encrypted, audited, access-checked),
@@ -39,6 +41,7 @@ func (a *app) newPeople(ctx context.Context) (*people, error) {
 	p := &people{}
 	p.profiles = identity.NewProfileService(a.db, a.db, a.keyring, policy.New(a.db), a.audit, time.Now, a.log)
 	p.accounts = identity.NewAccounts(a.db, a.db, p.profiles, hasher, check, a.audit, time.Now, a.log)
+	p.mfa = mfa.NewService(a.db, a.keyring, a.keyring, mfa.Options{Now: time.Now, Issuer: "Astral Core"})
 
 	opts := session.Options{
 		IdleStaff: a.cfg.Session.IdleStaff, IdlePatient: a.cfg.Session.IdlePatient,

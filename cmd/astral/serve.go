@@ -109,6 +109,8 @@ func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics,
 		Sessions:      ppl.sessions,
 		Throttle:      ppl.throttle,
 		Limiter:       ppl.limiter,
+		MFA:           ppl.mfa,
+		Audit:         a.audit,
 	})
 	if err != nil {
 		return nil, nil, nil, err

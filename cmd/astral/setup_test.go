@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 )
 
 // browserClient is an HTTP client with a cookie jar, like a browser.
@@ -139,4 +142,91 @@ func TestFirstRunSetupAndSignIn(t *testing.T) {
 			t.Errorf("log contains %q", leak)
 		}
 	}
+}
+
+// TestSecondFactor enrols an authenticator app as the first admin would,
+// then signs in with password and code, and checks that a backup code works
+// once.
+func TestSecondFactor(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	b, err := os.ReadFile(filepath.Join(dir, "setup-url"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := strings.TrimSpace(string(b))
+	token := link[strings.LastIndex(link, "/")+1:]
+	c := browserClient(t)
+	do(t, c, "GET", inst.URL+"/setup/"+token, nil)
+	const pw = "correct horse battery staple"
+	res, _ := do(t, c, "POST", inst.URL+"/setup", url.Values{
+		"practice_name": {"Lindenhof Praxis"}, "practice_slug": {"lindenhof"},
+		"admin_name": {"Ada Admin"}, "admin_email": {"ada@lindenhof.example"},
+		"password": {pw}, "password_confirm": {pw},
+	})
+	if res.Request.URL.Path != "/account" {
+		t.Fatalf("setup ended at %s", res.Request.URL)
+	}
+
+	// Enrol: the page shows a QR code and the key; a wrong code is refused.
+	res, body := do(t, c, "POST", inst.URL+"/account/mfa/totp", url.Values{})
+	if res.StatusCode != 200 || !strings.Contains(body, "<svg") {
+		t.Fatalf("begin TOTP: %d", res.StatusCode)
+	}
+	secret := between(body, `<code class="secret">`, `</code>`)
+	secret = strings.ReplaceAll(secret, " ", "")
+	if len(secret) < 32 {
+		t.Fatalf("no secret on the page")
+	}
+	res, _ = do(t, c, "POST", inst.URL+"/account/mfa/totp/confirm", url.Values{"code": {"000000"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("wrong code at enrolment: %d", res.StatusCode)
+	}
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, body = do(t, c, "POST", inst.URL+"/account/mfa/totp/confirm", url.Values{"code": {code}})
+	if res.StatusCode != 200 || strings.Count(body, "<li><code>") != 10 {
+		t.Fatalf("confirm TOTP: %d, %d backup codes shown", res.StatusCode, strings.Count(body, "<li><code>"))
+	}
+	backup := between(body, "<li><code>", "</code>")
+
+	// A new sign-in: password first, then the second factor. The same code
+	// cannot be used twice (it was used at enrolment).
+	c2 := browserClient(t)
+	res, _ = do(t, c2, "POST", inst.URL+"/login", url.Values{"email": {"ada@lindenhof.example"}, "password": {pw}})
+	if res.StatusCode != 200 {
+		t.Fatalf("password step: %d", res.StatusCode)
+	}
+	res, body = do(t, c2, "GET", inst.URL+"/login/mfa", nil)
+	if res.StatusCode != 200 || !strings.Contains(body, `name="code"`) {
+		t.Fatalf("second step page: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	res, _ = do(t, c2, "POST", inst.URL+"/login/mfa", url.Values{"code": {code}})
+	if res.StatusCode != 401 {
+		t.Errorf("replayed TOTP code accepted: %d", res.StatusCode)
+	}
+	res, body = do(t, c2, "POST", inst.URL+"/login/mfa", url.Values{"code": {backup}, "next": {"/account"}})
+	if res.StatusCode != 200 || res.Request.URL.Path != "/account" || !strings.Contains(body, "Verified in this session") {
+		t.Fatalf("backup code: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	// The backup code is used up.
+	c3 := browserClient(t)
+	do(t, c3, "POST", inst.URL+"/login", url.Values{"email": {"ada@lindenhof.example"}, "password": {pw}})
+	if res, _ := do(t, c3, "POST", inst.URL+"/login/mfa", url.Values{"code": {backup}}); res.StatusCode != 401 {
+		t.Errorf("backup code reused: %d", res.StatusCode)
+	}
+}
+
+func between(s, start, end string) string {
+	i := strings.Index(s, start)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(start):]
+	if j := strings.Index(s, end); j >= 0 {
+		return s[:j]
+	}
+	return ""
 }

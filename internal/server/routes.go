@@ -64,7 +64,12 @@ func (s *Server) routeTable() []Route {
 		{"GET", "/login", SurfaceWeb, w.LoginForm, Public},
 		{"POST", "/login", SurfaceWeb, w.Login, Public},
 		{"POST", "/logout", SurfaceWeb, w.Logout, Public},
+		{"GET", "/login/mfa", SurfaceWeb, w.MFAForm, SignedIn},
+		{"POST", "/login/mfa", SurfaceWeb, w.MFAVerify, SignedIn},
 		{"GET", "/account", SurfaceWeb, w.Account, SignedIn},
+		{"GET", "/account/mfa", SurfaceWeb, w.MFASettings, SignedIn},
+		{"POST", "/account/mfa/totp", SurfaceWeb, w.TOTPBegin, SignedIn},
+		{"POST", "/account/mfa/totp/confirm", SurfaceWeb, w.TOTPConfirm, SignedIn},
 
 		// JSON API.
 		{"GET", "/api/v1/openapi.json", SurfaceAPI, a.OpenAPI, Public},

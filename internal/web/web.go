@@ -21,6 +21,7 @@ import (
 
 	"github.com/astralcore/astral/internal/i18n"
 	"github.com/astralcore/astral/internal/identity"
+	"github.com/astralcore/astral/internal/mfa"
 	"github.com/astralcore/astral/internal/ratelimit"
 	"github.com/astralcore/astral/internal/reqctx"
 	"github.com/astralcore/astral/internal/session"
@@ -48,6 +49,8 @@ type Options struct {
 	Sessions *session.Manager
 	Throttle identity.LoginThrottle
 	Limiter  ratelimit.Limiter
+	MFA      *mfa.Service
+	Audit    identity.Auditor
 }
 
 // OrgReader finds practices; the store implements it.
@@ -65,7 +68,7 @@ type Handler struct {
 }
 
 // pageNames are the page templates; each is parsed together with the layout.
-var pageNames = []string{"home", "error", "setup", "login", "account"}
+var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes"}
 
 // New parses every template and indexes the static assets. It fails on any
 // template error, so a broken template stops start-up, not a request.

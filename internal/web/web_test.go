@@ -49,6 +49,23 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 			p.Form.fail(h.opts.Catalog, p.Locale, errs.E(errs.Unauthenticated, "error.login_failed"))
 			return h.render(w, r, http.StatusOK, "login", &p)
 		},
+		"mfa_verify": func(w http.ResponseWriter, r *http.Request) error {
+			p := mfaPage{Page: h.newPage(r, "mfa.verify_title"), Form: newForm(r), TOTP: true}
+			p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(errs.FieldError{Field: "code", Message: "field.code_invalid"}))
+			return h.render(w, r, http.StatusOK, "mfa_verify", &p)
+		},
+		"mfa_settings": func(w http.ResponseWriter, r *http.Request) error {
+			p := mfaPage{Page: h.newPage(r, "mfa.settings_title"), Form: newForm(r), BackupLeft: 3}
+			return h.render(w, r, http.StatusOK, "mfa_settings", &p)
+		},
+		"mfa_totp": func(w http.ResponseWriter, r *http.Request) error {
+			p := mfaPage{Page: h.newPage(r, "mfa.totp_title"), Form: newForm(r), QR: "<svg></svg>", Secret: "ABCD EFGH"}
+			return h.render(w, r, http.StatusOK, "mfa_totp", &p)
+		},
+		"mfa_codes": func(w http.ResponseWriter, r *http.Request) error {
+			p := mfaPage{Page: h.newPage(r, "mfa.codes_title"), Form: newForm(r), BackupCodes: []string{"ABCD-EFGH-JKMN-PQRS"}}
+			return h.render(w, r, http.StatusOK, "mfa_codes", &p)
+		},
 		"account": func(w http.ResponseWriter, r *http.Request) error {
 			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
 			return h.render(w, r, http.StatusOK, "account", &p)

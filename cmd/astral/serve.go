@@ -10,6 +10,8 @@ import (
 
 	"github.com/astralcore/astral/internal/api"
 	"github.com/astralcore/astral/internal/i18n"
+	"github.com/astralcore/astral/internal/identity"
+	"github.com/astralcore/astral/internal/policy"
 	"github.com/astralcore/astral/internal/server"
 	"github.com/astralcore/astral/internal/web"
 )
@@ -111,6 +113,7 @@ func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics,
 		Limiter:       ppl.limiter,
 		MFA:           ppl.mfa,
 		Audit:         a.audit,
+		AuditLog:      identity.NewAuditLog(a.audit, policy.New(a.db), a.audit),
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -211,6 +211,31 @@ func TestSecondFactor(t *testing.T) {
 	if res.StatusCode != 200 || res.Request.URL.Path != "/account" || !strings.Contains(body, "Verified in this session") {
 		t.Fatalf("backup code: %d at %s", res.StatusCode, res.Request.URL)
 	}
+	// With the second factor the admin can examine the audit log, which
+	// shows the sign-ins just made; the search itself is recorded too.
+	res, body = do(t, c2, "GET", inst.URL+"/admin/audit", nil)
+	for _, want := range []string{"signed in", "confirmed a second factor", "searched the audit log", "practice.setup"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("audit search lacks %q", want)
+		}
+	}
+	if res.StatusCode != 200 || strings.Contains(body, "ada@lindenhof.example") || strings.Contains(body, "Ada Admin") {
+		t.Errorf("audit search: %d, or it shows personal data", res.StatusCode)
+	}
+	res, body = do(t, c2, "GET", inst.URL+"/admin/audit?action=auth.mfa", nil)
+	if res.StatusCode != 200 || strings.Contains(body, "signed in") || !strings.Contains(body, "confirmed a second factor") {
+		t.Errorf("audit search by action: %d", res.StatusCode)
+	}
+	if res, _ := do(t, c2, "GET", inst.URL+"/admin/audit?from=yesterday", nil); res.StatusCode != 400 {
+		t.Errorf("a bad date: %d, want 400 with the form", res.StatusCode)
+	}
+	// Without the second factor the audit log stays closed.
+	c4 := browserClient(t)
+	do(t, c4, "POST", inst.URL+"/login", url.Values{"email": {"ada@lindenhof.example"}, "password": {pw}})
+	if res, _ := do(t, c4, "GET", inst.URL+"/admin/audit", nil); res.StatusCode != 403 {
+		t.Errorf("audit log without MFA: %d, want 403", res.StatusCode)
+	}
+
 	// The backup code is used up.
 	c3 := browserClient(t)
 	do(t, c3, "POST", inst.URL+"/login", url.Values{"email": {"ada@lindenhof.example"}, "password": {pw}})

@@ -50,6 +50,18 @@ func (p *Policy) Authorize(ctx context.Context, actor identity.Actor, action ide
 	switch action {
 	case identity.ActionReadProfile, identity.ActionWriteProfile:
 		return p.profile(ctx, actor, action, subject)
+	case identity.ActionSearchAudit:
+		// Admins examine their practice's log (HIPAA 164.312(b)).
+		if actor.Role == identity.RoleAdmin {
+			return allow("practice_admin")
+		}
+		return identity.Decision{Reason: "not_admin"}, errs.E(errs.Forbidden, "")
+	case identity.ActionReadAccessLog:
+		// A patient sees who accessed their own record, and only theirs.
+		if actor.Role == identity.RolePatient && actor.UserID == subject.UserID {
+			return allow("self")
+		}
+		return identity.Decision{Reason: "not_own_record"}, errs.E(errs.Forbidden, "")
 	}
 	return identity.Decision{Reason: "unknown_action"}, errs.E(errs.Forbidden, "")
 }

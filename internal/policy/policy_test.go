@@ -56,6 +56,13 @@ func TestProfileMatrix(t *testing.T) {
 		{"admin of another practice", actor("adm", identity.RoleAdmin), identity.ActionReadProfile, foreign, errs.NotFound},
 		{"therapist of another practice", actor("ther", identity.RoleTherapist), identity.ActionReadProfile, foreign, errs.NotFound},
 		{"no actor", identity.Actor{}, identity.ActionReadProfile, patient, errs.Unauthenticated},
+		{"admin searches the audit log", actor("adm", identity.RoleAdmin), identity.ActionSearchAudit, identity.Subject{OrgID: "org"}, allowed},
+		{"therapist searches the audit log", actor("ther", identity.RoleTherapist), identity.ActionSearchAudit, identity.Subject{OrgID: "org"}, errs.Forbidden},
+		{"staff searches the audit log", actor("staff", identity.RoleStaff), identity.ActionSearchAudit, identity.Subject{OrgID: "org"}, errs.Forbidden},
+		{"admin of another practice searches", actor("adm", identity.RoleAdmin), identity.ActionSearchAudit, identity.Subject{OrgID: "org2"}, errs.NotFound},
+		{"patient reads own access log", actor("pat", identity.RolePatient), identity.ActionReadAccessLog, patient, allowed},
+		{"patient reads another's access log", actor("pat", identity.RolePatient), identity.ActionReadAccessLog, otherPatient, errs.Forbidden},
+		{"therapist reads a patient's access log", actor("ther", identity.RoleTherapist), identity.ActionReadAccessLog, patient, errs.Forbidden},
 		{"unknown action", actor("adm", identity.RoleAdmin), identity.Action("profile.delete_everything"), patient, errs.Forbidden},
 		{"relations fail: deny", identity.Actor{UserID: "ther", OrgID: "broken", Role: identity.RoleTherapist}, identity.ActionReadProfile, identity.Subject{OrgID: "broken", UserID: "pat", Role: identity.RolePatient}, errs.Internal},
 	}

@@ -70,6 +70,10 @@ func (s *Server) routeTable() []Route {
 		{"GET", "/account/mfa", SurfaceWeb, w.MFASettings, SignedIn},
 		{"POST", "/account/mfa/totp", SurfaceWeb, w.TOTPBegin, SignedIn},
 		{"POST", "/account/mfa/totp/confirm", SurfaceWeb, w.TOTPConfirm, SignedIn},
+		{"GET", "/account/access-log", SurfaceWeb, w.AccessLog, SignedIn},
+
+		// Practice administration.
+		{"GET", "/admin/audit", SurfaceWeb, w.AuditSearch, MFA},
 
 		// JSON API.
 		{"GET", "/api/v1/openapi.json", SurfaceAPI, a.OpenAPI, Public},

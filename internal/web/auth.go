@@ -145,6 +145,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request) error {
 // accountPage is the data of the account page.
 type accountPage struct {
 	Page
+	Role     string
 	RoleName string
 	MFA      bool
 }
@@ -152,7 +153,7 @@ type accountPage struct {
 // Account serves GET /account, the signed-in person's own page.
 func (h *Handler) Account(w http.ResponseWriter, r *http.Request) error {
 	info := reqctx.From(r.Context())
-	p := accountPage{Page: h.newPage(r, "account.title"), MFA: info.MFA}
+	p := accountPage{Page: h.newPage(r, "account.title"), Role: info.Role, MFA: info.MFA}
 	p.RoleName = p.T("role." + info.Role)
 	return h.render(w, r, http.StatusOK, "account", &p)
 }

@@ -51,6 +51,7 @@ type Options struct {
 	Limiter  ratelimit.Limiter
 	MFA      *mfa.Service
 	Audit    identity.Auditor
+	AuditLog *identity.AuditLog
 }
 
 // OrgReader finds practices; the store implements it.
@@ -68,7 +69,7 @@ type Handler struct {
 }
 
 // pageNames are the page templates; each is parsed together with the layout.
-var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes"}
+var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log"}
 
 // New parses every template and indexes the static assets. It fails on any
 // template error, so a broken template stops start-up, not a request.

@@ -66,6 +66,16 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 			p := mfaPage{Page: h.newPage(r, "mfa.codes_title"), Form: newForm(r), BackupCodes: []string{"ABCD-EFGH-JKMN-PQRS"}}
 			return h.render(w, r, http.StatusOK, "mfa_codes", &p)
 		},
+		"audit_search": func(w http.ResponseWriter, r *http.Request) error {
+			p := auditPage{Page: h.newPage(r, "auditlog.title"), Form: newForm(r), Searched: true, NextPage: "/admin/audit?after=1",
+				Rows: []auditRow{{Seq: 1, Time: "2026-11-22 04:05:06 UTC", ActorID: "u1", ActorRole: "admin", Action: "auth.login", Outcome: "success", Purpose: "break_glass"}}}
+			return h.render(w, r, http.StatusOK, "audit_search", &p)
+		},
+		"access_log": func(w http.ResponseWriter, r *http.Request) error {
+			p := auditPage{Page: h.newPage(r, "accesslog.title"), Form: newForm(r), Searched: true,
+				Rows: []auditRow{{Seq: 1, Time: "2026-11-22 04:05:06 UTC", ActorRole: "Therapist", Action: "viewed the profile"}}}
+			return h.render(w, r, http.StatusOK, "access_log", &p)
+		},
 		"account": func(w http.ResponseWriter, r *http.Request) error {
 			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
 			return h.render(w, r, http.StatusOK, "account", &p)

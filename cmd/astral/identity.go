@@ -49,7 +49,9 @@ func (a *app) newPeople(ctx context.Context) (*people, error) {
 		Now: time.Now, Logger: a.log,
 	}
 	if a.redis != nil {
-		cache, err := session.NewRedisCache(ctx, a.redis, session.RedisCacheOptions{})
+		// Without waiting: a Redis that is down at start-up makes the
+		// server start not ready (sign-ins fail closed) rather than not at all.
+		cache, err := session.NewRedisCache(ctx, a.redis, session.RedisCacheOptions{NoWait: true, Logger: a.log})
 		if err != nil {
 			return nil, fmt.Errorf("session cache on Redis: %w", err)
 		}

@@ -123,7 +123,7 @@ func TestFirstRunSetupAndSignIn(t *testing.T) {
 		t.Errorf("wrong password: %d", res.StatusCode)
 	}
 	res, body = do(t, c, "POST", inst.URL+"/login", url.Values{"email": {"Ada@Lindenhof.example"}, "password": {"correct horse battery staple"}, "next": {"/account"}})
-	if res.StatusCode != 200 || res.Request.URL.Path != "/account" {
+	if res.StatusCode != 200 || res.Request.URL.Path != "/account" || !strings.Contains(body, "Administrator") {
 		t.Fatalf("sign in: %d at %s", res.StatusCode, res.Request.URL)
 	}
 	// The login gave a new token (no fixation): different from the old one.

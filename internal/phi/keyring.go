@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/astralcore/astral/internal/errs"
@@ -30,6 +31,13 @@ type KeyringOptions struct {
 	// ProviderTimeout bounds every call to the key provider; 0 means
 	// DefaultProviderTimeout.
 	ProviderTimeout time.Duration
+	// ProviderCheckInterval is how often, at most, the keyring confirms
+	// that the provider is reachable and unsealed before using a cached
+	// key; 0 means DefaultProviderCheckInterval. When the check fails, every
+	// Seal, Open and BlindIndex fails with errs.Unavailable, cached keys
+	// included: sealing Vault in an emergency stops access to PHI within
+	// this interval, not after the cache's TTL.
+	ProviderCheckInterval time.Duration
 	// Now is the clock for cache expiry; nil means time.Now.
 	Now func() time.Time
 	// Logger receives integrity failures and key events (ids only); nil
@@ -55,6 +63,38 @@ type Keyring struct {
 
 	mu      sync.Mutex
 	flights map[string]*flight // loads under way, by slot or key id
+
+	// Provider liveness: the last time the provider answered a Ping, and a
+	// lock so that one caller at a time checks.
+	checkEvery time.Duration
+	now        func() time.Time
+	lastOK     atomic.Int64 // unix nanoseconds
+	checkMu    sync.Mutex
+}
+
+// DefaultProviderCheckInterval is how often a Keyring confirms its provider
+// is still reachable before serving cached keys.
+const DefaultProviderCheckInterval = 10 * time.Second
+
+// live fails with errs.Unavailable when the provider has not been seen
+// healthy within the check interval and does not answer a Ping now.
+func (k *Keyring) live(ctx context.Context) error {
+	if k.now().UnixNano()-k.lastOK.Load() < int64(k.checkEvery) {
+		return nil
+	}
+	k.checkMu.Lock()
+	defer k.checkMu.Unlock()
+	if k.now().UnixNano()-k.lastOK.Load() < int64(k.checkEvery) {
+		return nil // another caller just checked
+	}
+	_, err := callProvider(ctx, k, "phi.live", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, k.provider.Ping(ctx)
+	})
+	if err != nil {
+		return err
+	}
+	k.lastOK.Store(k.now().UnixNano())
+	return nil
 }
 
 // flight is one load of a key that concurrent callers share.
@@ -81,13 +121,18 @@ func NewKeyring(provider KeyProvider, store KeyStore, opts KeyringOptions) *Keyr
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.ProviderCheckInterval <= 0 {
+		opts.ProviderCheckInterval = DefaultProviderCheckInterval
+	}
 	return &Keyring{
-		provider: provider,
-		store:    store,
-		cache:    newKeyCache(opts.CacheSize, opts.CacheTTL, opts.Now),
-		timeout:  opts.ProviderTimeout,
-		log:      opts.Logger,
-		flights:  map[string]*flight{},
+		checkEvery: opts.ProviderCheckInterval,
+		now:        opts.Now,
+		provider:   provider,
+		store:      store,
+		cache:      newKeyCache(opts.CacheSize, opts.CacheTTL, opts.Now),
+		timeout:    opts.ProviderTimeout,
+		log:        opts.Logger,
+		flights:    map[string]*flight{},
 	}
 }
 
@@ -99,6 +144,9 @@ func (k *Keyring) DataKey(ctx context.Context, owner Owner) (id string, err erro
 	defer errs.Op(&err, "phi.DataKey")
 	if owner.OrgID == "" {
 		return "", errs.Wrap(errors.New("phi: owner without org id"), errs.Internal, "phi.DataKey")
+	}
+	if err := k.live(ctx); err != nil {
+		return "", err
 	}
 	e, err := k.ownerKey(ctx, ownerSlot{owner.OrgID, owner.PatientID, owner.kind()})
 	if err != nil {
@@ -118,6 +166,9 @@ func (k *Keyring) Seal(ctx context.Context, owner Owner, aad AAD, plaintext []by
 	}
 	if owner.OrgID != aad.OrgID {
 		return nil, errs.Wrap(errors.New("phi: owner and associated data name different practices"), errs.Internal, "phi.Seal")
+	}
+	if err := k.live(ctx); err != nil {
+		return nil, err
 	}
 	e, err := k.ownerKey(ctx, ownerSlot{owner.OrgID, owner.PatientID, owner.kind()})
 	if err != nil {
@@ -146,6 +197,9 @@ func (k *Keyring) Open(ctx context.Context, ciphertext []byte, aad AAD) (_ []byt
 		return nil, formatErr()
 	} else if err != nil {
 		return nil, k.integrityFailure(ctx, "truncated", id, aad)
+	}
+	if err := k.live(ctx); err != nil {
+		return nil, err
 	}
 	e, err := k.idKey(ctx, id)
 	if errors.Is(err, ErrDecrypt) {
@@ -193,6 +247,9 @@ func (k *Keyring) BlindIndex(ctx context.Context, orgID, table, column, normaliz
 	}
 	if normalized == "" {
 		return nil, errs.E(errs.Invalid, msgInvalidLookup)
+	}
+	if err := k.live(ctx); err != nil {
+		return nil, err
 	}
 	slot := ownerSlot{org: orgID, kind: KindIndex}
 	key := k.cache.indexKey(slot)

@@ -451,3 +451,27 @@ func TestErrorsHoldNoPlaintext(t *testing.T) {
 		t.Error("the log holds the plaintext")
 	}
 }
+
+// TestSealedProviderStopsCachedKeys: once the provider stops answering, even
+// keys already in the cache stop working within the check interval, so
+// sealing Vault in an emergency stops access to PHI; when the provider is
+// back, so is access.
+func TestSealedProviderStopsCachedKeys(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)}
+	e := newEnv(t, phi.KeyringOptions{ProviderTimeout: 200 * time.Millisecond, ProviderCheckInterval: 10 * time.Second, Now: clock.Now})
+	ctx := context.Background()
+	ct := mustSeal(t, e.ring, bob, noteAAD("b"), "bob")
+	mustOpen(t, e.ring, ct, noteAAD("b"), "bob") // cached now
+
+	e.provider.set(func(p *fakeProvider) { p.down = true })
+	// Within the interval the cached key still works.
+	mustOpen(t, e.ring, ct, noteAAD("b"), "bob")
+	clock.Advance(11 * time.Second)
+	_, err := e.ring.Open(ctx, ct, noteAAD("b"))
+	wantUnavailable(t, "Open of a cached key with the provider down", err)
+	_, err = e.ring.Seal(ctx, bob, noteAAD("b2"), []byte("more"))
+	wantUnavailable(t, "Seal with a cached key and the provider down", err)
+
+	e.provider.set(func(p *fakeProvider) { p.down = false })
+	mustOpen(t, e.ring, ct, noteAAD("b"), "bob")
+}

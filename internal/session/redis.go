@@ -45,6 +45,12 @@ type RedisCacheOptions struct {
 	PingEvery time.Duration
 	// Logger receives connection trouble; nil discards.
 	Logger *slog.Logger
+	// NoWait returns the cache at once instead of waiting for the
+	// subscription. Until it is confirmed the cache is not Healthy and
+	// serves nothing from its in-process layer, so every lookup goes to
+	// Redis (and fails closed while Redis is down). A server uses it to
+	// start, and report itself not ready, while Redis is unreachable.
+	NoWait bool
 }
 
 // RedisCache is a LocalCache in front of Redis, shared by every instance of
@@ -119,6 +125,9 @@ func NewRedisCache(ctx context.Context, rdb *redis.Client, opts RedisCacheOption
 	c.cancel = cancel
 	ready := make(chan struct{})
 	go c.run(runCtx, ready)
+	if opts.NoWait {
+		return c, nil
+	}
 	select {
 	case <-ready:
 		return c, nil

@@ -101,6 +101,7 @@ func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics,
 		return nil, nil, nil, err
 	}
 	secure := a.cfg.PublicURL.Scheme == "https"
+	auditLog := identity.NewAuditLog(a.audit, policy.New(a.db), a.audit)
 	w, err := web.New(web.Options{
 		Catalog:       cat,
 		Logger:        a.log,
@@ -113,7 +114,7 @@ func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics,
 		Limiter:       ppl.limiter,
 		MFA:           ppl.mfa,
 		Audit:         a.audit,
-		AuditLog:      identity.NewAuditLog(a.audit, policy.New(a.db), a.audit),
+		AuditLog:      auditLog,
 	})
 	if err != nil {
 		return nil, nil, nil, err
@@ -133,7 +134,7 @@ func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics,
 	srv, err := server.New(server.Options{
 		Logger:         a.log,
 		Web:            w,
-		API:            api.New(api.Options{Catalog: cat, Logger: a.log, Version: buildVersion()}),
+		API:            api.New(api.Options{Catalog: cat, Logger: a.log, Version: buildVersion(), AuditLog: auditLog}),
 		Metrics:        metrics,
 		Checks:         checks,
 		Version:        buildVersion(),

@@ -236,6 +236,50 @@ func TestSecondFactor(t *testing.T) {
 		t.Errorf("audit log without MFA: %d, want 403", res.StatusCode)
 	}
 
+	// A personal API token with the audit:read scope searches the log over
+	// the API; without a token, or with one lacking the scope, it is closed.
+	res, body = do(t, c2, "POST", inst.URL+"/account/tokens", url.Values{"name": {"siem export"}, "scope": {"audit:read"}, "days": {"30"}})
+	secretTok := between(body, `<code class="secret">`, `</code>`)
+	if res.StatusCode != http.StatusCreated || !strings.HasPrefix(secretTok, "astral_pat_") {
+		t.Fatalf("create token: %d", res.StatusCode)
+	}
+	api := func(token string) (int, string) {
+		req, _ := http.NewRequest("GET", inst.URL+"/api/v1/audit/entries?action=auth.login&limit=5", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := api(secretTok); code != 200 || !strings.Contains(body, `"action":"auth.login"`) || strings.Contains(body, "ada@") {
+		t.Errorf("API with token: %d %.300s", code, body)
+	}
+	if code, _ := api(""); code != 401 {
+		t.Errorf("API without token: %d, want 401", code)
+	}
+	if code, _ := api("astral_pat_forged"); code != 401 {
+		t.Errorf("API with a forged token: %d, want 401", code)
+	}
+	res, body = do(t, c2, "POST", inst.URL+"/account/tokens", url.Values{"name": {"profiles only"}, "scope": {"profile:read"}, "days": {"30"}})
+	narrow := between(body, `<code class="secret">`, `</code>`)
+	if code, _ := api(narrow); code != 403 {
+		t.Errorf("API with a token lacking the scope: %d, want 403", code)
+	}
+	// A revoked token stops at once.
+	res, body = do(t, c2, "GET", inst.URL+"/account/tokens", nil)
+	id := between(body[strings.Index(body, "siem export"):], `action="/account/tokens/`, `/revoke"`)
+	if res, _ := do(t, c2, "POST", inst.URL+"/account/tokens/"+id+"/revoke", url.Values{}); res.StatusCode != 200 {
+		t.Errorf("revoke: %d", res.StatusCode)
+	}
+	if code, _ := api(secretTok); code != 401 {
+		t.Errorf("API with a revoked token: %d, want 401", code)
+	}
+
 	// The backup code is used up.
 	c3 := browserClient(t)
 	do(t, c3, "POST", inst.URL+"/login", url.Values{"email": {"ada@lindenhof.example"}, "password": {pw}})

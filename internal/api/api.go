@@ -14,6 +14,7 @@ import (
 	"net/http"
 
 	"github.com/astralcore/astral/internal/i18n"
+	"github.com/astralcore/astral/internal/identity"
 )
 
 //go:embed openapi.json
@@ -24,9 +25,10 @@ func OpenAPIDocument() []byte { return openAPIDoc }
 
 // Options configure the API handlers.
 type Options struct {
-	Catalog *i18n.Catalog
-	Logger  *slog.Logger
-	Version string
+	Catalog  *i18n.Catalog
+	Logger   *slog.Logger
+	Version  string
+	AuditLog *identity.AuditLog
 }
 
 // Handler serves /api/v1.

@@ -2,6 +2,9 @@ package identity
 
 import (
 	"context"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/astralcore/astral/internal/audit"
@@ -108,4 +111,54 @@ func withRequest(ctx context.Context, ev audit.Event) audit.Event {
 	info := reqctx.From(ctx)
 	ev.IP, ev.UserAgent, ev.RequestID = info.ClientIP, audit.CleanUserAgent(info.UserAgent), info.ID
 	return ev
+}
+
+// ParseAuditQuery reads a search from text parameters (a form or a query
+// string): actor, patient, action, from and to (dates, YYYY-MM-DD; "to"
+// includes its whole day), after (a sequence number) and limit (at most
+// audit.MaxLimit; defaultLimit when empty). Every bad parameter is reported
+// at once as errs.Invalid.
+func ParseAuditQuery(get func(string) string, defaultLimit int) (AuditQuery, error) {
+	var fields []errs.FieldError
+	q := AuditQuery{
+		ActorID: strings.TrimSpace(get("actor")), PatientID: strings.TrimSpace(get("patient")),
+		Action: strings.TrimSpace(get("action")), Limit: defaultLimit,
+	}
+	date := func(name string) time.Time {
+		v := strings.TrimSpace(get(name))
+		if v == "" {
+			return time.Time{}
+		}
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			fields = append(fields, errs.FieldError{Field: name, Message: "field.invalid_date"})
+		}
+		return t
+	}
+	q.From, q.To = date("from"), date("to")
+	if !q.To.IsZero() {
+		q.To = q.To.AddDate(0, 0, 1)
+	}
+	number := func(name string, max int64) int64 {
+		v := strings.TrimSpace(get(name))
+		if v == "" {
+			return -1
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > max {
+			fields = append(fields, errs.FieldError{Field: name, Message: "field.out_of_range", Args: []any{0, max}})
+			return -1
+		}
+		return n
+	}
+	if n := number("after", math.MaxInt64); n >= 0 {
+		q.After = n
+	}
+	if n := number("limit", audit.MaxLimit); n > 0 {
+		q.Limit = int(n)
+	}
+	if len(fields) > 0 {
+		return q, errs.InvalidFields(fields...)
+	}
+	return q, nil
 }

@@ -40,6 +40,11 @@ type Info struct {
 	MFA bool
 	// AuthTime is when the person last fully authenticated, for step-up.
 	AuthTime time.Time
+	// Scopes is set when the request came with a personal API token
+	// instead of a session: what the token allows.
+	Scopes []string
+	// Token reports that the request authenticated with an API token.
+	Token bool
 }
 
 // SignedIn reports whether a person is signed in.

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/astralcore/astral/internal/errs"
 	"github.com/astralcore/astral/internal/reqctx"
@@ -20,6 +22,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	}
 	name := web.SessionCookieName(s.opts.SecureCookies)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			s.bearer(r, auth)
+			next.ServeHTTP(w, r)
+			return
+		}
 		c, err := r.Cookie(name)
 		if err != nil || c.Value == "" {
 			next.ServeHTTP(w, r)
@@ -40,6 +47,32 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// bearer authenticates a personal API token ("Authorization: Bearer
+// astral_pat_..."). Tokens are for /api/v1 only; on any other path, and for
+// any invalid token, the request stays anonymous.
+func (s *Server) bearer(r *http.Request, auth string) {
+	secret, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok || surfaceOf(r.URL.Path) != SurfaceAPI {
+		return
+	}
+	tok, err := s.opts.Sessions.ValidateToken(r.Context(), strings.TrimSpace(secret))
+	if err != nil {
+		if !errs.Is(err, errs.Unauthenticated) {
+			s.log.ErrorContext(r.Context(), "API token validation", "err", err.Error())
+		}
+		return
+	}
+	info := reqctx.From(r.Context())
+	info.UserID, info.OrgID, info.Role = tok.UserID, tok.OrgID, string(tok.Role)
+	// A token is made by a person who passed a second factor (the tokens
+	// page needs one), so it stands for an MFA-verified session, limited
+	// to its scopes.
+	info.MFA, info.Token = true, true
+	for _, sc := range tok.Scopes {
+		info.Scopes = append(info.Scopes, string(sc))
+	}
+}
+
 // gate enforces a route's Access before its handler runs. An anonymous
 // request to a page is sent to sign in and brought back afterwards; the API
 // answers 401. A session without a second factor gets 403 on MFA routes.
@@ -58,6 +91,10 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request, rt Route) bool {
 	}
 	if rt.Access == MFA && !info.MFA {
 		s.fail(w, r, rt.Surface, errs.E(errs.Forbidden, "error.mfa_required"))
+		return false
+	}
+	if info.Token && (rt.Scope == "" || !slices.Contains(info.Scopes, rt.Scope)) {
+		s.fail(w, r, rt.Surface, errs.E(errs.Forbidden, "error.token_scope"))
 		return false
 	}
 	return true

@@ -35,6 +35,9 @@ type Route struct {
 	Surface Surface
 	Handler HandlerFunc
 	Access  Access
+	// Scope is the API token scope the route needs; routes without one
+	// refuse API tokens (they accept sessions only).
+	Scope string
 }
 
 // Pattern is the ServeMux pattern, such as "GET /health".
@@ -48,35 +51,39 @@ func (s *Server) routeTable() []Route {
 	w, a := s.opts.Web, s.opts.API
 	return []Route{
 		// Operations.
-		{"GET", "/health", SurfaceOps, s.health, Public},
-		{"GET", "/health/live", SurfaceOps, s.live, Public},
-		{"GET", "/health/ready", SurfaceOps, s.ready, Public},
+		{"GET", "/health", SurfaceOps, s.health, Public, ""},
+		{"GET", "/health/live", SurfaceOps, s.live, Public, ""},
+		{"GET", "/health/ready", SurfaceOps, s.ready, Public, ""},
 
 		// Web pages.
-		{"GET", "/{$}", SurfaceWeb, w.Home, Public},
-		{"POST", "/language", SurfaceWeb, w.SetLanguage, Public},
-		{"GET", "/static/{path...}", SurfaceWeb, w.ServeStatic, Public},
+		{"GET", "/{$}", SurfaceWeb, w.Home, Public, ""},
+		{"POST", "/language", SurfaceWeb, w.SetLanguage, Public, ""},
+		{"GET", "/static/{path...}", SurfaceWeb, w.ServeStatic, Public, ""},
 
 		// Setup, sign-in and the signed-in person's own pages.
-		{"GET", "/setup/{token}", SurfaceWeb, w.SetupLink, Public},
-		{"GET", "/setup", SurfaceWeb, w.SetupForm, Public},
-		{"POST", "/setup", SurfaceWeb, w.Setup, Public},
-		{"GET", "/login", SurfaceWeb, w.LoginForm, Public},
-		{"POST", "/login", SurfaceWeb, w.Login, Public},
-		{"POST", "/logout", SurfaceWeb, w.Logout, Public},
-		{"GET", "/login/mfa", SurfaceWeb, w.MFAForm, SignedIn},
-		{"POST", "/login/mfa", SurfaceWeb, w.MFAVerify, SignedIn},
-		{"GET", "/account", SurfaceWeb, w.Account, SignedIn},
-		{"GET", "/account/mfa", SurfaceWeb, w.MFASettings, SignedIn},
-		{"POST", "/account/mfa/totp", SurfaceWeb, w.TOTPBegin, SignedIn},
-		{"POST", "/account/mfa/totp/confirm", SurfaceWeb, w.TOTPConfirm, SignedIn},
-		{"GET", "/account/access-log", SurfaceWeb, w.AccessLog, SignedIn},
+		{"GET", "/setup/{token}", SurfaceWeb, w.SetupLink, Public, ""},
+		{"GET", "/setup", SurfaceWeb, w.SetupForm, Public, ""},
+		{"POST", "/setup", SurfaceWeb, w.Setup, Public, ""},
+		{"GET", "/login", SurfaceWeb, w.LoginForm, Public, ""},
+		{"POST", "/login", SurfaceWeb, w.Login, Public, ""},
+		{"POST", "/logout", SurfaceWeb, w.Logout, Public, ""},
+		{"GET", "/login/mfa", SurfaceWeb, w.MFAForm, SignedIn, ""},
+		{"POST", "/login/mfa", SurfaceWeb, w.MFAVerify, SignedIn, ""},
+		{"GET", "/account", SurfaceWeb, w.Account, SignedIn, ""},
+		{"GET", "/account/mfa", SurfaceWeb, w.MFASettings, SignedIn, ""},
+		{"POST", "/account/mfa/totp", SurfaceWeb, w.TOTPBegin, SignedIn, ""},
+		{"POST", "/account/mfa/totp/confirm", SurfaceWeb, w.TOTPConfirm, SignedIn, ""},
+		{"GET", "/account/access-log", SurfaceWeb, w.AccessLog, SignedIn, ""},
 
 		// Practice administration.
-		{"GET", "/admin/audit", SurfaceWeb, w.AuditSearch, MFA},
+		{"GET", "/admin/audit", SurfaceWeb, w.AuditSearch, MFA, ""},
+		{"GET", "/account/tokens", SurfaceWeb, w.Tokens, MFA, ""},
+		{"POST", "/account/tokens", SurfaceWeb, w.CreateToken, MFA, ""},
+		{"POST", "/account/tokens/{id}/revoke", SurfaceWeb, w.RevokeToken, MFA, ""},
 
 		// JSON API.
-		{"GET", "/api/v1/openapi.json", SurfaceAPI, a.OpenAPI, Public},
-		{"GET", "/api/v1/meta", SurfaceAPI, a.Meta, Public},
+		{"GET", "/api/v1/openapi.json", SurfaceAPI, a.OpenAPI, Public, ""},
+		{"GET", "/api/v1/meta", SurfaceAPI, a.Meta, Public, ""},
+		{"GET", "/api/v1/audit/entries", SurfaceAPI, a.AuditEntries, MFA, "audit:read"},
 	}
 }

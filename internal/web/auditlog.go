@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/astralcore/astral/internal/audit"
 	"github.com/astralcore/astral/internal/errs"
@@ -45,7 +44,7 @@ func (h *Handler) AuditSearch(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range []string{"actor", "patient", "action", "from", "to"} {
 		p.Form.Values[k] = strings.TrimSpace(q.Get(k))
 	}
-	query, err := parseAuditQuery(q)
+	query, err := identity.ParseAuditQuery(q.Get, 50)
 	if err == nil {
 		var entries []audit.Entry
 		entries, err = h.opts.AuditLog.Search(r.Context(), actor, query)
@@ -89,42 +88,6 @@ func (h *Handler) AccessLog(w http.ResponseWriter, r *http.Request) error {
 		p.NextPage = "/account/access-log?after=" + strconv.FormatInt(entries[len(entries)-1].Seq, 10)
 	}
 	return h.render(w, r, http.StatusOK, "access_log", &p)
-}
-
-// parseAuditQuery reads the search form, reporting every bad field.
-func parseAuditQuery(q url.Values) (identity.AuditQuery, error) {
-	var fields []errs.FieldError
-	out := identity.AuditQuery{
-		ActorID: strings.TrimSpace(q.Get("actor")), PatientID: strings.TrimSpace(q.Get("patient")),
-		Action: strings.TrimSpace(q.Get("action")), Limit: 50,
-	}
-	date := func(name string) time.Time {
-		v := strings.TrimSpace(q.Get(name))
-		if v == "" {
-			return time.Time{}
-		}
-		t, err := time.Parse(time.DateOnly, v)
-		if err != nil {
-			fields = append(fields, errs.FieldError{Field: name, Message: "field.invalid_date"})
-		}
-		return t
-	}
-	out.From = date("from")
-	out.To = date("to")
-	if !out.To.IsZero() {
-		out.To = out.To.AddDate(0, 0, 1) // "to" includes the whole day
-	}
-	if v := q.Get("after"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			fields = append(fields, errs.FieldError{Field: "after", Message: "field.invalid_format"})
-		}
-		out.After = n
-	}
-	if len(fields) > 0 {
-		return out, errs.InvalidFields(fields...)
-	}
-	return out, nil
 }
 
 func auditRows(entries []audit.Entry, p *Page) []auditRow {

@@ -76,6 +76,11 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 				Rows: []auditRow{{Seq: 1, Time: "2026-11-22 04:05:06 UTC", ActorRole: "Therapist", Action: "viewed the profile"}}}
 			return h.render(w, r, http.StatusOK, "access_log", &p)
 		},
+		"tokens": func(w http.ResponseWriter, r *http.Request) error {
+			p := &tokensPage{Page: h.newPage(r, "tokens.title"), Form: newForm(r), Scopes: []string{"audit:read"}, NewSecret: "astral_pat_x",
+				Tokens: []tokenRow{{ID: "1", Name: "export", Scopes: "audit:read", Created: "2026-11-22", Expires: "2027-02-20"}, {ID: "2", Name: "old", Revoked: true}}}
+			return h.render(w, r, http.StatusOK, "tokens", p)
+		},
 		"account": func(w http.ResponseWriter, r *http.Request) error {
 			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
 			return h.render(w, r, http.StatusOK, "account", &p)

@@ -267,11 +267,14 @@ func TestSecondFactor(t *testing.T) {
 	}
 	res, body = do(t, c2, "POST", inst.URL+"/account/tokens", url.Values{"name": {"profiles only"}, "scope": {"profile:read"}, "days": {"30"}})
 	narrow := between(body, `<code class="secret">`, `</code>`)
+	if res.StatusCode != http.StatusCreated || narrow == "" {
+		t.Fatalf("create a narrow token: %d", res.StatusCode)
+	}
 	if code, _ := api(narrow); code != 403 {
 		t.Errorf("API with a token lacking the scope: %d, want 403", code)
 	}
 	// A revoked token stops at once.
-	res, body = do(t, c2, "GET", inst.URL+"/account/tokens", nil)
+	_, body = do(t, c2, "GET", inst.URL+"/account/tokens", nil)
 	id := between(body[strings.Index(body, "siem export"):], `action="/account/tokens/`, `/revoke"`)
 	if res, _ := do(t, c2, "POST", inst.URL+"/account/tokens/"+id+"/revoke", url.Values{}); res.StatusCode != 200 {
 		t.Errorf("revoke: %d", res.StatusCode)

@@ -102,7 +102,7 @@ func (a *app) openKeys(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.keyring = phi.NewKeyring(p, a.keys, phi.KeyringOptions{Logger: a.log, Now: time.Now})
+	a.keyring = phi.NewKeyring(p, a.keys, phi.KeyringOptions{Logger: a.log, Now: time.Now, ProviderCheckInterval: a.cfg.KeysCheckEvery})
 	return nil
 }
 

@@ -285,3 +285,43 @@ func TestServeWithVaultOverTLS(t *testing.T) {
 		t.Fatalf("ready with Vault over TLS: %d %s", res.StatusCode, body)
 	}
 }
+
+// TestSealedVaultStopsPHI: when Vault is sealed while the server runs, pages
+// with personal data answer 503 within the check interval (cached keys
+// included), and nothing else breaks: sign-in pages and health still work,
+// and readiness names the provider. Unsealing restores access.
+func TestSealedVaultStopsPHI(t *testing.T) {
+	vs, env := startVault(t)
+	env["ASTRAL_KEYS_CHECK_INTERVAL"] = "1s"
+	dir := env["ASTRAL_DATA_DIR"]
+	inst := startServer(t, env)
+	c := setupPractice(t, inst, dir)
+	if res, _ := do(t, c, "GET", inst.URL+"/account/profile", nil); res.StatusCode != 200 {
+		t.Fatalf("profile with Vault up: %d", res.StatusCode)
+	}
+	vs.Seal()
+	time.Sleep(1100 * time.Millisecond) // past the check interval
+	start := time.Now()
+	res, body := do(t, c, "GET", inst.URL+"/account/profile", nil)
+	if res.StatusCode != 503 || !strings.Contains(body, "temporarily unavailable") && !strings.Contains(body, "Temporarily unavailable") {
+		t.Errorf("profile with Vault sealed: %d", res.StatusCode)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the 503 took %v", d)
+	}
+	if strings.Contains(body, "ada@lindenhof.example") {
+		t.Error("personal data served with Vault sealed")
+	}
+	for _, path := range []string{"/login", "/health/live", "/"} {
+		if res, _ := do(t, browserClient(t), "GET", inst.URL+path, nil); res.StatusCode != 200 {
+			t.Errorf("%s with Vault sealed: %d", path, res.StatusCode)
+		}
+	}
+	if body := waitStatus(t, inst.URL+"/health/ready", 503); !strings.Contains(body, `"key_provider_vault":"unavailable"`) {
+		t.Errorf("readiness: %s", body)
+	}
+	vs.Unseal()
+	if res, _ := do(t, c, "GET", inst.URL+"/account/profile", nil); res.StatusCode != 200 {
+		t.Errorf("profile after unseal: %d", res.StatusCode)
+	}
+}

@@ -115,6 +115,7 @@ func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics,
 		MFA:           ppl.mfa,
 		Audit:         a.audit,
 		AuditLog:      auditLog,
+		Profiles:      ppl.profiles,
 	})
 	if err != nil {
 		return nil, nil, nil, err

@@ -302,3 +302,62 @@ func between(s, start, end string) string {
 	}
 	return ""
 }
+
+// setupPractice runs the first-run setup of a started server whose data
+// directory is dir, and returns a client signed in as the first admin.
+func setupPractice(t *testing.T, inst *instance, dir string) *http.Client {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "setup-url"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := strings.TrimSpace(string(b))
+	c := browserClient(t)
+	do(t, c, "GET", inst.URL+"/setup/"+link[strings.LastIndex(link, "/")+1:], nil)
+	res, _ := do(t, c, "POST", inst.URL+"/setup", url.Values{
+		"practice_name": {"Lindenhof Praxis"}, "practice_slug": {"lindenhof"},
+		"admin_name": {"Ada Admin"}, "admin_email": {"ada@lindenhof.example"},
+		"password": {"correct horse battery staple"}, "password_confirm": {"correct horse battery staple"},
+	})
+	if res.Request.URL.Path != "/account" {
+		t.Fatalf("setup ended at %s (%d)", res.Request.URL, res.StatusCode)
+	}
+	return c
+}
+
+// TestProfilePage reads and edits one's own details: decrypted for the
+// owner, every problem shown with the input kept, and no lost update.
+func TestProfilePage(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	c := setupPractice(t, inst, dir)
+	res, body := do(t, c, "GET", inst.URL+"/account/profile", nil)
+	if res.StatusCode != 200 || !strings.Contains(body, `value="ada@lindenhof.example"`) || !strings.Contains(body, `value="Ada Admin"`) {
+		t.Fatalf("profile page: %d", res.StatusCode)
+	}
+	version := between(body, `name="version" value="`, `"`)
+	form := url.Values{"version": {version}, "legal_name": {"Ada Admin"}, "preferred_name": {"Ada"},
+		"email": {"not-an-email"}, "phone": {"12"}, "birth_date": {"1985-13-40"}}
+	res, body = do(t, c, "POST", inst.URL+"/account/profile", form)
+	if res.StatusCode != http.StatusUnprocessableEntity || strings.Count(body, `class="field-error"`) != 3 || !strings.Contains(body, `value="not-an-email"`) {
+		t.Errorf("bad details: %d with %d field errors", res.StatusCode, strings.Count(body, `class="field-error"`))
+	}
+	form.Set("email", "ada@lindenhof.example")
+	form.Set("phone", "+49 30 1234567")
+	form.Set("birth_date", "1985-03-14")
+	res, body = do(t, c, "POST", inst.URL+"/account/profile", form)
+	if res.StatusCode != 200 || !strings.Contains(body, "were saved") || !strings.Contains(body, `value="1985-03-14"`) {
+		t.Fatalf("save details: %d", res.StatusCode)
+	}
+	// The same old version again: somebody else's change is not overwritten.
+	res, _ = do(t, c, "POST", inst.URL+"/account/profile", form)
+	if res.StatusCode != http.StatusConflict {
+		t.Errorf("stale version: %d, want 409", res.StatusCode)
+	}
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if logs := inst.Stderr.String(); strings.Contains(logs, "1985-03-14") || strings.Contains(logs, "1234567") {
+		t.Error("personal details reached the log")
+	}
+}

@@ -58,6 +58,7 @@ type Config struct {
 	TrustedProxies   []netip.Prefix // ASTRAL_TRUSTED_PROXIES, masked prefixes
 	MaxBodyBytes     int64          // ASTRAL_MAX_BODY_BYTES, 1 KiB..1 GiB
 	ShutdownTimeout  time.Duration  // ASTRAL_SHUTDOWN_TIMEOUT, 1s..10m
+	KeysCheckEvery   time.Duration  // ASTRAL_KEYS_CHECK_INTERVAL, 1s..5m: how soon a sealed key provider stops PHI access
 
 	// The audit log's checkpoint keys; see audit.go.
 	AuditSigningKey     Secret           // ASTRAL_AUDIT_SIGNING_KEY, base64 Ed25519 seed; this or the file in production
@@ -101,6 +102,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.TrustedProxies = l.prefixes("ASTRAL_TRUSTED_PROXIES", prod)
 	c.MaxBodyBytes = l.int64Range("ASTRAL_MAX_BODY_BYTES", 1<<20, 1<<10, 1<<30)
 	c.ShutdownTimeout = l.durationRange("ASTRAL_SHUTDOWN_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
+	c.KeysCheckEvery = l.durationRange("ASTRAL_KEYS_CHECK_INTERVAL", 10*time.Second, time.Second, 5*time.Minute)
 	l.audit(c, prod)
 	l.smtp(c, prod)
 	l.session(c)

@@ -91,6 +91,7 @@ func TestLoadDefaults(t *testing.T) {
 		VaultKey:        "astral",
 		MaxBodyBytes:    1 << 20,
 		ShutdownTimeout: 30 * time.Second,
+		KeysCheckEvery:  10 * time.Second,
 		SMTPPort:        587,
 		SMTPTLS:         "starttls",
 		Session:         Session{IdleStaff: 15 * time.Minute, IdlePatient: 30 * time.Minute, Absolute: 12 * time.Hour, Remember: 720 * time.Hour},

@@ -55,6 +55,7 @@ func (c *Config) Settings() []Setting {
 		{Var: "ASTRAL_TRUSTED_PROXIES", Value: orDefault(strings.Join(proxies, ","), notSet)},
 		{Var: "ASTRAL_MAX_BODY_BYTES", Value: strconv.FormatInt(c.MaxBodyBytes, 10)},
 		{Var: "ASTRAL_SHUTDOWN_TIMEOUT", Value: c.ShutdownTimeout.String()},
+		{Var: "ASTRAL_KEYS_CHECK_INTERVAL", Value: c.KeysCheckEvery.String()},
 		{Var: "ASTRAL_SESSION_IDLE_STAFF", Value: c.Session.IdleStaff.String()},
 		{Var: "ASTRAL_SESSION_IDLE_PATIENT", Value: c.Session.IdlePatient.String()},
 		{Var: "ASTRAL_SESSION_ABSOLUTE", Value: c.Session.Absolute.String()},

@@ -74,6 +74,8 @@ func (s *Server) routeTable() []Route {
 		{"POST", "/account/mfa/totp", SurfaceWeb, w.TOTPBegin, SignedIn, ""},
 		{"POST", "/account/mfa/totp/confirm", SurfaceWeb, w.TOTPConfirm, SignedIn, ""},
 		{"GET", "/account/access-log", SurfaceWeb, w.AccessLog, SignedIn, ""},
+		{"GET", "/account/profile", SurfaceWeb, w.Profile, SignedIn, ""},
+		{"POST", "/account/profile", SurfaceWeb, w.SaveProfile, SignedIn, ""},
 
 		// Practice administration.
 		{"GET", "/admin/audit", SurfaceWeb, w.AuditSearch, MFA, ""},

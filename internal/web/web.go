@@ -52,6 +52,7 @@ type Options struct {
 	MFA      *mfa.Service
 	Audit    identity.Auditor
 	AuditLog *identity.AuditLog
+	Profiles *identity.ProfileService
 }
 
 // OrgReader finds practices; the store implements it.
@@ -69,7 +70,7 @@ type Handler struct {
 }
 
 // pageNames are the page templates; each is parsed together with the layout.
-var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens"}
+var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens", "profile"}
 
 // New parses every template and indexes the static assets. It fails on any
 // template error, so a broken template stops start-up, not a request.
@@ -124,7 +125,8 @@ func New(opts Options) (*Handler, error) {
 }
 
 // staticAction matches template actions whose output depends only on the
-// locale and start-up options: argument-free translations such as
+// locale and start-up options (so page data must not shadow .Locale,
+// .QuickExitURL or .Version with fields of its own): argument-free translations such as
 // {{.T "nav.home"}}, static asset URLs such as {{static "app.css"}}, and
 // {{.Locale}}, {{.QuickExitURL}} and {{.Version}}.
 var staticAction = regexp.MustCompile(`\{\{\s*(?:\$?\.T\s+"([a-z0-9_.]+)"|static\s+"([a-zA-Z0-9_./-]+)"|\$?\.(Locale|QuickExitURL|Version))\s*\}\}`)

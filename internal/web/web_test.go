@@ -81,6 +81,11 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 				Tokens: []tokenRow{{ID: "1", Name: "export", Scopes: "audit:read", Created: "2026-11-22", Expires: "2027-02-20"}, {ID: "2", Name: "old", Revoked: true}}}
 			return h.render(w, r, http.StatusOK, "tokens", p)
 		},
+		"profile": func(w http.ResponseWriter, r *http.Request) error {
+			p := profilePage{Page: h.newPage(r, "details.title"), Form: newForm(r, "email"), Erased: true, Saved: true, RecordVersion: 2}
+			p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(errs.FieldError{Field: "email", Message: "field.invalid_email"}))
+			return h.render(w, r, http.StatusOK, "profile", &p)
+		},
 		"account": func(w http.ResponseWriter, r *http.Request) error {
 			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
 			return h.render(w, r, http.StatusOK, "account", &p)

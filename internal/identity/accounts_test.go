@@ -33,7 +33,7 @@ func passwordCheck(pw string, role identity.Role, personal ...string) error {
 	return password.Check(pw, password.PolicyFor(role), personal...)
 }
 
-func newAccounts(t *testing.T, f *fixture, params password.Params) *identity.Accounts {
+func newAccounts(t testing.TB, f *fixture, params password.Params) *identity.Accounts {
 	t.Helper()
 	h, err := password.NewHasher(params, 4)
 	if err != nil {

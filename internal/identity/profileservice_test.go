@@ -62,7 +62,7 @@ type fixture struct {
 	stranger identity.Actor // a therapist who is not
 }
 
-func newFixture(t *testing.T, db *store.DB, keydb *store.KeyDB) *fixture {
+func newFixture(t testing.TB, db *store.DB, keydb *store.KeyDB) *fixture {
 	t.Helper()
 	logs := &bytes.Buffer{}
 	log := logging.New(logs, slog.LevelDebug)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -228,7 +229,7 @@ func keysCmd(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	for v, n := range counts {
-		if !contains(st.Versions, v) {
+		if !slices.Contains(st.Versions, v) {
 			fmt.Fprintf(out, "  v%d: %d (version not available: these keys cannot be opened)\n", v, n)
 		}
 	}
@@ -247,13 +248,4 @@ func englishMessage(err error) string {
 		return err.Error()
 	}
 	return cat.T(i18n.English, key, args...)
-}
-
-func contains(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

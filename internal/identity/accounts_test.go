@@ -39,7 +39,7 @@ func newAccounts(t testing.TB, f *fixture, params password.Params) *identity.Acc
 	if err != nil {
 		t.Fatal(err)
 	}
-	return identity.NewAccounts(f.db, f.db, f.svc, h, passwordCheck, f.recorder, nil, f.log)
+	return identity.NewAccounts(f.db, f.db, f.svc, h, passwordCheck, f.recorder, f.mail, nil, f.log)
 }
 
 // cheap keeps the tests fast; production uses password.DefaultParams.

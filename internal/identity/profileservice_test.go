@@ -17,6 +17,7 @@ import (
 	"github.com/astralcore/astral/internal/errs"
 	"github.com/astralcore/astral/internal/identity"
 	"github.com/astralcore/astral/internal/logging"
+	"github.com/astralcore/astral/internal/notify"
 	"github.com/astralcore/astral/internal/phi"
 	"github.com/astralcore/astral/internal/phi/localkey"
 	"github.com/astralcore/astral/internal/policy"
@@ -54,6 +55,7 @@ type fixture struct {
 	svc      *identity.ProfileService
 	logs     *bytes.Buffer
 	log      *slog.Logger
+	mail     *notify.Outbox
 	org      string
 	admin    identity.Actor
 	patient  identity.Actor
@@ -70,7 +72,11 @@ func newFixture(t testing.TB, db *store.DB, keydb *store.KeyDB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, provider: &switchableProvider{KeyProvider: lk}, logs: logs, log: log}
+	outbox, err := notify.NewOutbox(filepath.Join(t.TempDir(), "outbox"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, provider: &switchableProvider{KeyProvider: lk}, logs: logs, log: log, mail: outbox}
 	f.keys = phi.NewKeyring(f.provider, keydb, phi.KeyringOptions{Logger: log, ProviderTimeout: time.Second})
 	f.recorder = storetest.NewAuditRecorder(t, db, storetest.NewAuditSigner(t), audit.Options{Logger: log})
 	f.svc = identity.NewProfileService(db, db, f.keys, policy.New(db), f.recorder, nil, log)

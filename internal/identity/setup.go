@@ -36,16 +36,17 @@ type Accounts struct {
 	hasher   PasswordHasher
 	check    PasswordChecker
 	audit    Auditor
+	mail     Mailer
 	now      func() time.Time
 	log      *slog.Logger
 }
 
 // NewAccounts wires the service. now may be nil (time.Now).
-func NewAccounts(orgs Store, accounts AccountStore, profiles *ProfileService, hasher PasswordHasher, check PasswordChecker, auditor Auditor, now func() time.Time, log *slog.Logger) *Accounts {
+func NewAccounts(orgs Store, accounts AccountStore, profiles *ProfileService, hasher PasswordHasher, check PasswordChecker, auditor Auditor, mail Mailer, now func() time.Time, log *slog.Logger) *Accounts {
 	if now == nil {
 		now = time.Now
 	}
-	return &Accounts{orgs: orgs, accounts: accounts, profiles: profiles, hasher: hasher, check: check, audit: auditor, now: now, log: log}
+	return &Accounts{orgs: orgs, accounts: accounts, profiles: profiles, hasher: hasher, check: check, audit: auditor, mail: mail, now: now, log: log}
 }
 
 // SetupTokenTTL is how long a first-run setup link works.

@@ -50,6 +50,11 @@ func (p *Policy) Authorize(ctx context.Context, actor identity.Actor, action ide
 	switch action {
 	case identity.ActionReadProfile, identity.ActionWriteProfile:
 		return p.profile(ctx, actor, action, subject)
+	case identity.ActionInvite:
+		if actor.Role == identity.RoleAdmin {
+			return allow("practice_admin")
+		}
+		return identity.Decision{Reason: "not_admin"}, errs.E(errs.Forbidden, "")
 	case identity.ActionSearchAudit:
 		// Admins examine their practice's log (HIPAA 164.312(b)).
 		if actor.Role == identity.RoleAdmin {

@@ -63,6 +63,9 @@ func TestProfileMatrix(t *testing.T) {
 		{"patient reads own access log", actor("pat", identity.RolePatient), identity.ActionReadAccessLog, patient, allowed},
 		{"patient reads another's access log", actor("pat", identity.RolePatient), identity.ActionReadAccessLog, otherPatient, errs.Forbidden},
 		{"therapist reads a patient's access log", actor("ther", identity.RoleTherapist), identity.ActionReadAccessLog, patient, errs.Forbidden},
+		{"admin invites", actor("adm", identity.RoleAdmin), identity.ActionInvite, identity.Subject{OrgID: "org"}, allowed},
+		{"therapist invites", actor("ther", identity.RoleTherapist), identity.ActionInvite, identity.Subject{OrgID: "org"}, errs.Forbidden},
+		{"patient invites", actor("pat", identity.RolePatient), identity.ActionInvite, identity.Subject{OrgID: "org"}, errs.Forbidden},
 		{"unknown action", actor("adm", identity.RoleAdmin), identity.Action("profile.delete_everything"), patient, errs.Forbidden},
 		{"relations fail: deny", identity.Actor{UserID: "ther", OrgID: "broken", Role: identity.RoleTherapist}, identity.ActionReadProfile, identity.Subject{OrgID: "broken", UserID: "pat", Role: identity.RolePatient}, errs.Internal},
 	}

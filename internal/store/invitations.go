@@ -19,16 +19,21 @@ func scanInvitation(s scanner) (inv identity.Invitation, err error) {
 	return inv, err
 }
 
-// CreateInvitation stores a new invitation and returns it with its id and
-// creation time. A bad role is errs.Invalid.
+// CreateInvitation stores a new invitation and returns it with its id (the
+// given one, or a new UUIDv7) and creation time. A bad role is errs.Invalid;
+// a duplicate id errs.Conflict.
 func (db *DB) CreateInvitation(ctx context.Context, inv identity.Invitation) (identity.Invitation, error) {
 	return inTx1(ctx, db, func(tx *Tx) (_ identity.Invitation, err error) {
 		defer errs.Op(&err, "store.CreateInvitation")
 		if !inv.Role.Valid() {
 			return identity.Invitation{}, errs.InvalidFields(errs.FieldError{Field: "role", Message: "field.invalid_choice"})
 		}
-		if inv.ID, err = newID(); err != nil {
-			return identity.Invitation{}, err
+		if inv.ID == "" {
+			// The caller may choose the id (it binds the sealed email to
+			// the row); otherwise the store makes one.
+			if inv.ID, err = newID(); err != nil {
+				return identity.Invitation{}, err
+			}
 		}
 		inv.CreatedAt = tx.now
 		_, err = tx.exec(ctx, `INSERT INTO invitations (id, org_id, role, email, email_index, token_hash, invited_by, created_at, expires_at)

@@ -32,6 +32,8 @@ var routeRoles = map[string][]identity.Role{
 	"GET /account/profile":             nil,
 	"POST /account/profile":            nil,
 	"GET /admin/audit":                 {identity.RoleAdmin},
+	"GET /admin/people":                {identity.RoleAdmin, identity.RoleStaff},
+	"POST /admin/people/invite":        {identity.RoleAdmin},
 	"GET /account/tokens":              nil,
 	"POST /account/tokens":             nil,
 	"POST /account/tokens/{id}/revoke": nil,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/astralcore/astral/internal/identity"
 	"github.com/astralcore/astral/internal/mfa"
+	"github.com/astralcore/astral/internal/notify"
 	"github.com/astralcore/astral/internal/password"
 	"github.com/astralcore/astral/internal/policy"
 	"github.com/astralcore/astral/internal/ratelimit"
@@ -40,7 +41,11 @@ func (a *app) newPeople(ctx context.Context) (*people, error) {
 	}
 	p := &people{}
 	p.profiles = identity.NewProfileService(a.db, a.db, a.keyring, policy.New(a.db), a.audit, time.Now, a.log)
-	p.accounts = identity.NewAccounts(a.db, a.db, p.profiles, hasher, check, a.audit, time.Now, a.log)
+	mail, err := a.newMailer()
+	if err != nil {
+		return nil, err
+	}
+	p.accounts = identity.NewAccounts(a.db, a.db, p.profiles, hasher, check, a.audit, mail, time.Now, a.log)
 	p.mfa = mfa.NewService(a.db, a.keyring, a.keyring, mfa.Options{Now: time.Now, Issuer: "Astral Core"})
 
 	opts := session.Options{
@@ -82,4 +87,17 @@ func (a *app) announceSetup(ctx context.Context, accounts *identity.Accounts, ou
 	}
 	a.log.InfoContext(ctx, "setup link written", "file", path)
 	return nil
+}
+
+// newMailer returns the email sender: SMTP when ASTRAL_SMTP_HOST is set,
+// else the development outbox under the data directory.
+func (a *app) newMailer() (identity.Mailer, error) {
+	if a.cfg.SMTPHost == "" {
+		return notify.NewOutbox(a.cfg.OutboxDir(), time.Now)
+	}
+	return notify.NewSMTP(notify.SMTPConfig{
+		Host: a.cfg.SMTPHost, Port: a.cfg.SMTPPort, TLS: notify.TLSMode(a.cfg.SMTPTLS),
+		Username: a.cfg.SMTPUsername, Password: a.cfg.SMTPPassword.Reveal(), From: a.cfg.SMTPFrom,
+		CAFile: a.cfg.SMTPCACert, Now: time.Now, Logger: a.log,
+	})
 }

@@ -116,6 +116,7 @@ func (a *app) buildServer(ctx context.Context) (*server.Server, *server.Metrics,
 		Audit:         a.audit,
 		AuditLog:      auditLog,
 		Profiles:      ppl.profiles,
+		PublicURL:     a.cfg.PublicURL.String(),
 	})
 	if err != nil {
 		return nil, nil, nil, err

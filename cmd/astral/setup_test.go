@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -359,5 +360,78 @@ func TestProfilePage(t *testing.T) {
 	}
 	if logs := inst.Stderr.String(); strings.Contains(logs, "1985-03-14") || strings.Contains(logs, "1234567") {
 		t.Error("personal details reached the log")
+	}
+}
+
+// enrolTOTP sets up an authenticator app for the signed-in client, which
+// leaves its session MFA-verified.
+func enrolTOTP(t *testing.T, c *http.Client, inst *instance) {
+	t.Helper()
+	_, body := do(t, c, "POST", inst.URL+"/account/mfa/totp", url.Values{})
+	secret := strings.ReplaceAll(between(body, `<code class="secret">`, `</code>`), " ", "")
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := do(t, c, "POST", inst.URL+"/account/mfa/totp/confirm", url.Values{"code": {code}}); res.StatusCode != 200 {
+		t.Fatalf("enrol TOTP: %d", res.StatusCode)
+	}
+}
+
+// TestInviteAndJoin: the admin invites a therapist by email; the email (in
+// the development outbox) carries a single-use link; the therapist chooses a
+// name and password and is signed in; the admin sees them in the list.
+func TestInviteAndJoin(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	admin := setupPractice(t, inst, dir)
+	enrolTOTP(t, admin, inst)
+
+	res, body := do(t, admin, "POST", inst.URL+"/admin/people/invite", url.Values{"email": {"theo@"}, "role": {"therapist"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `value="theo@"`) {
+		t.Errorf("bad invitation: %d", res.StatusCode)
+	}
+	res, body = do(t, admin, "POST", inst.URL+"/admin/people/invite", url.Values{"email": {"theo@lindenhof.example"}, "role": {"therapist"}})
+	if res.StatusCode != 200 || !strings.Contains(body, "invitation was sent") {
+		t.Fatalf("invite: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("outbox has %d messages", len(files))
+	}
+	mail, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`/invite/[A-Za-z0-9_=-]+`).FindString(strings.ReplaceAll(string(mail), "=\r\n", ""))
+	if link == "" {
+		t.Fatalf("no invitation link in the email")
+	}
+	theo := browserClient(t)
+	res, body = do(t, theo, "GET", inst.URL+link, nil)
+	if res.StatusCode != 200 || res.Request.URL.Path != "/invite" || !strings.Contains(body, "Therapist") {
+		t.Fatalf("invitation link: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	res, body = do(t, theo, "POST", inst.URL+"/invite", url.Values{"name": {"Theo Therapist"}, "password": {"short"}, "password_confirm": {"short"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "at least 12") {
+		t.Errorf("short password for a therapist: %d", res.StatusCode)
+	}
+	const pw = "willow lantern quietly folds"
+	res, _ = do(t, theo, "POST", inst.URL+"/invite", url.Values{"name": {"Theo Therapist"}, "password": {pw}, "password_confirm": {pw}})
+	if res.StatusCode != 200 || res.Request.URL.Path != "/account" {
+		t.Fatalf("accept: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	if res, _ := do(t, browserClient(t), "GET", inst.URL+link, nil); res.StatusCode != 404 {
+		t.Errorf("invitation link reused: %d", res.StatusCode)
+	}
+	_, body = do(t, admin, "GET", inst.URL+"/admin/people", nil)
+	if !strings.Contains(body, "Theo Therapist") || !strings.Contains(body, "Ada Admin") {
+		t.Errorf("people list lacks the new therapist")
+	}
+	if err := inst.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(inst.Stderr.String(), "theo@lindenhof.example") || strings.Contains(inst.Stderr.String(), "Theo Therapist") {
+		t.Error("personal data in the log")
 	}
 }

@@ -50,6 +50,11 @@ func (p *Policy) Authorize(ctx context.Context, actor identity.Actor, action ide
 	switch action {
 	case identity.ActionReadProfile, identity.ActionWriteProfile:
 		return p.profile(ctx, actor, action, subject)
+	case identity.ActionListPeople:
+		if actor.Role == identity.RoleAdmin || actor.Role == identity.RoleStaff {
+			return allow("practice_" + string(actor.Role))
+		}
+		return identity.Decision{Reason: "not_admin_or_staff"}, errs.E(errs.Forbidden, "")
 	case identity.ActionInvite:
 		if actor.Role == identity.RoleAdmin {
 			return allow("practice_admin")

@@ -66,6 +66,8 @@ func TestProfileMatrix(t *testing.T) {
 		{"admin invites", actor("adm", identity.RoleAdmin), identity.ActionInvite, identity.Subject{OrgID: "org"}, allowed},
 		{"therapist invites", actor("ther", identity.RoleTherapist), identity.ActionInvite, identity.Subject{OrgID: "org"}, errs.Forbidden},
 		{"patient invites", actor("pat", identity.RolePatient), identity.ActionInvite, identity.Subject{OrgID: "org"}, errs.Forbidden},
+		{"staff lists people", actor("staff", identity.RoleStaff), identity.ActionListPeople, identity.Subject{OrgID: "org"}, allowed},
+		{"therapist lists people", actor("ther", identity.RoleTherapist), identity.ActionListPeople, identity.Subject{OrgID: "org"}, errs.Forbidden},
 		{"unknown action", actor("adm", identity.RoleAdmin), identity.Action("profile.delete_everything"), patient, errs.Forbidden},
 		{"relations fail: deny", identity.Actor{UserID: "ther", OrgID: "broken", Role: identity.RoleTherapist}, identity.ActionReadProfile, identity.Subject{OrgID: "broken", UserID: "pat", Role: identity.RolePatient}, errs.Internal},
 	}

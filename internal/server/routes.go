@@ -67,6 +67,9 @@ func (s *Server) routeTable() []Route {
 		{"GET", "/login", SurfaceWeb, w.LoginForm, Public, ""},
 		{"POST", "/login", SurfaceWeb, w.Login, Public, ""},
 		{"POST", "/logout", SurfaceWeb, w.Logout, Public, ""},
+		{"GET", "/invite/{token}", SurfaceWeb, w.InviteLink, Public, ""},
+		{"GET", "/invite", SurfaceWeb, w.AcceptForm, Public, ""},
+		{"POST", "/invite", SurfaceWeb, w.Accept, Public, ""},
 		{"GET", "/login/mfa", SurfaceWeb, w.MFAForm, SignedIn, ""},
 		{"POST", "/login/mfa", SurfaceWeb, w.MFAVerify, SignedIn, ""},
 		{"GET", "/account", SurfaceWeb, w.Account, SignedIn, ""},
@@ -79,6 +82,8 @@ func (s *Server) routeTable() []Route {
 
 		// Practice administration.
 		{"GET", "/admin/audit", SurfaceWeb, w.AuditSearch, MFA, ""},
+		{"GET", "/admin/people", SurfaceWeb, w.People, MFA, ""},
+		{"POST", "/admin/people/invite", SurfaceWeb, w.Invite, MFA, ""},
 		{"GET", "/account/tokens", SurfaceWeb, w.Tokens, MFA, ""},
 		{"POST", "/account/tokens", SurfaceWeb, w.CreateToken, MFA, ""},
 		{"POST", "/account/tokens/{id}/revoke", SurfaceWeb, w.RevokeToken, MFA, ""},

@@ -53,6 +53,8 @@ type Options struct {
 	Audit    identity.Auditor
 	AuditLog *identity.AuditLog
 	Profiles *identity.ProfileService
+	// PublicURL is where people reach the server, for links in email.
+	PublicURL string
 }
 
 // OrgReader finds practices; the store implements it.
@@ -70,7 +72,7 @@ type Handler struct {
 }
 
 // pageNames are the page templates; each is parsed together with the layout.
-var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens", "profile"}
+var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens", "profile", "people", "accept"}
 
 // New parses every template and indexes the static assets. It fails on any
 // template error, so a broken template stops start-up, not a request.

@@ -86,6 +86,17 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 			p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(errs.FieldError{Field: "email", Message: "field.invalid_email"}))
 			return h.render(w, r, http.StatusOK, "profile", &p)
 		},
+		"people": func(w http.ResponseWriter, r *http.Request) error {
+			p := &peoplePage{Page: h.newPage(r, "members.title"), Form: newForm(r, "email"), Invited: true,
+				People: []personRow{{ID: "1", Name: "Ada", Role: "Administrator", Status: "Active", Created: "2026-11-22"}, {ID: "2", Erased: true}},
+				Roles:  []roleOption{{Value: "therapist", Label: "Therapist", Selected: true}}}
+			p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(errs.FieldError{Field: "email", Message: "field.taken"}))
+			return h.render(w, r, http.StatusOK, "people", p)
+		},
+		"accept": func(w http.ResponseWriter, r *http.Request) error {
+			p := &acceptPage{Page: h.newPage(r, "invite.title"), Form: newForm(r, "name"), RoleName: "Therapist", MinChars: 12}
+			return h.render(w, r, http.StatusOK, "accept", p)
+		},
 		"account": func(w http.ResponseWriter, r *http.Request) error {
 			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
 			return h.render(w, r, http.StatusOK, "account", &p)

@@ -428,6 +428,43 @@ func TestInviteAndJoin(t *testing.T) {
 	if !strings.Contains(body, "Theo Therapist") || !strings.Contains(body, "Ada Admin") {
 		t.Errorf("people list lacks the new therapist")
 	}
+
+	// Theo signs in a second time elsewhere, sees both sessions and signs
+	// the other one out.
+	other := browserClient(t)
+	do(t, other, "POST", inst.URL+"/login", url.Values{"email": {"theo@lindenhof.example"}, "password": {pw}})
+	_, body = do(t, theo, "GET", inst.URL+"/account/sessions", nil)
+	if strings.Count(body, "<tr>") != 3 {
+		t.Errorf("sessions page shows %d sessions, want 2", strings.Count(body, "<tr>")-1)
+	}
+	sid := between(body, `action="/account/sessions/`, `/revoke"`)
+	if res, _ := do(t, theo, "POST", inst.URL+"/account/sessions/"+sid+"/revoke", url.Values{}); res.StatusCode != 200 {
+		t.Errorf("sign out the other session: %d", res.StatusCode)
+	}
+	if res, _ := do(t, other, "GET", inst.URL+"/account", nil); res.Request.URL.Path != "/login" {
+		t.Errorf("the signed-out session still works")
+	}
+
+	// The admin deactivates Theo: the session ends at once and signing in
+	// fails; reactivating lets Theo back in.
+	_, body = do(t, admin, "GET", inst.URL+"/admin/people", nil)
+	theoRow := body[strings.Index(body, "Theo Therapist"):]
+	personID := between(theoRow, `action="/admin/people/`, `"`)
+	version := between(theoRow, `name="version" value="`, `"`)
+	if res, _ := do(t, admin, "POST", inst.URL+"/admin/people/"+personID, url.Values{"version": {version}, "status": {"deactivated"}}); res.StatusCode != 200 {
+		t.Fatalf("deactivate: %d", res.StatusCode)
+	}
+	if res, _ := do(t, theo, "GET", inst.URL+"/account", nil); res.Request.URL.Path != "/login" {
+		t.Errorf("a deactivated person's session still works")
+	}
+	if res, _ := do(t, browserClient(t), "POST", inst.URL+"/login", url.Values{"email": {"theo@lindenhof.example"}, "password": {pw}}); res.StatusCode != 401 {
+		t.Errorf("a deactivated person signed in: %d", res.StatusCode)
+	}
+	// A stale version is refused: nothing changes behind the admin's back.
+	if res, _ := do(t, admin, "POST", inst.URL+"/admin/people/"+personID, url.Values{"version": {version}, "status": {"active"}}); res.StatusCode != http.StatusConflict {
+		t.Errorf("stale change: %d, want 409", res.StatusCode)
+	}
+
 	if err := inst.stop(); err != nil {
 		t.Fatal(err)
 	}

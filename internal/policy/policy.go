@@ -55,7 +55,7 @@ func (p *Policy) Authorize(ctx context.Context, actor identity.Actor, action ide
 			return allow("practice_" + string(actor.Role))
 		}
 		return identity.Decision{Reason: "not_admin_or_staff"}, errs.E(errs.Forbidden, "")
-	case identity.ActionInvite:
+	case identity.ActionInvite, identity.ActionManagePeople:
 		if actor.Role == identity.RoleAdmin {
 			return allow("practice_admin")
 		}

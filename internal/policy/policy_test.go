@@ -68,6 +68,8 @@ func TestProfileMatrix(t *testing.T) {
 		{"patient invites", actor("pat", identity.RolePatient), identity.ActionInvite, identity.Subject{OrgID: "org"}, errs.Forbidden},
 		{"staff lists people", actor("staff", identity.RoleStaff), identity.ActionListPeople, identity.Subject{OrgID: "org"}, allowed},
 		{"therapist lists people", actor("ther", identity.RoleTherapist), identity.ActionListPeople, identity.Subject{OrgID: "org"}, errs.Forbidden},
+		{"admin manages people", actor("adm", identity.RoleAdmin), identity.ActionManagePeople, patient, allowed},
+		{"staff manages people", actor("staff", identity.RoleStaff), identity.ActionManagePeople, patient, errs.Forbidden},
 		{"unknown action", actor("adm", identity.RoleAdmin), identity.Action("profile.delete_everything"), patient, errs.Forbidden},
 		{"relations fail: deny", identity.Actor{UserID: "ther", OrgID: "broken", Role: identity.RoleTherapist}, identity.ActionReadProfile, identity.Subject{OrgID: "broken", UserID: "pat", Role: identity.RolePatient}, errs.Internal},
 	}

@@ -78,12 +78,15 @@ func (s *Server) routeTable() []Route {
 		{"POST", "/account/mfa/totp/confirm", SurfaceWeb, w.TOTPConfirm, SignedIn, ""},
 		{"GET", "/account/access-log", SurfaceWeb, w.AccessLog, SignedIn, ""},
 		{"GET", "/account/profile", SurfaceWeb, w.Profile, SignedIn, ""},
+		{"GET", "/account/sessions", SurfaceWeb, w.Sessions, SignedIn, ""},
+		{"POST", "/account/sessions/{id}/revoke", SurfaceWeb, w.RevokeSession, SignedIn, ""},
 		{"POST", "/account/profile", SurfaceWeb, w.SaveProfile, SignedIn, ""},
 
 		// Practice administration.
 		{"GET", "/admin/audit", SurfaceWeb, w.AuditSearch, MFA, ""},
 		{"GET", "/admin/people", SurfaceWeb, w.People, MFA, ""},
 		{"POST", "/admin/people/invite", SurfaceWeb, w.Invite, MFA, ""},
+		{"POST", "/admin/people/{id}", SurfaceWeb, w.ChangePerson, MFA, ""},
 		{"GET", "/account/tokens", SurfaceWeb, w.Tokens, MFA, ""},
 		{"POST", "/account/tokens", SurfaceWeb, w.CreateToken, MFA, ""},
 		{"POST", "/account/tokens/{id}/revoke", SurfaceWeb, w.RevokeToken, MFA, ""},

@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/astralcore/astral/internal/errs"
 	"github.com/astralcore/astral/internal/identity"
+	"github.com/astralcore/astral/internal/session"
 )
 
 // peoplePage is the data of the people page.
@@ -18,7 +20,10 @@ type peoplePage struct {
 
 type personRow struct {
 	ID, Name, Role, Status, Created string
-	Erased                          bool
+	RoleValue                       string
+	Active, Erased, Self, CanManage bool
+	Version                         int64
+	Roles                           []roleOption
 }
 
 type roleOption struct {
@@ -71,11 +76,17 @@ func (h *Handler) peoplePage(r *http.Request, form *Form) (*peoplePage, error) {
 	}
 	p := &peoplePage{Page: h.newPage(r, "members.title"), Form: form}
 	for _, person := range people {
-		p.People = append(p.People, personRow{
+		row := personRow{
 			ID: person.User.ID, Name: person.Name, Erased: person.Erased,
 			Role: p.T("role." + string(person.User.Role)), Status: p.T("status." + string(person.User.Status)),
-			Created: person.User.CreatedAt.Format("2006-01-02"),
-		})
+			RoleValue: string(person.User.Role), Active: person.User.Status == identity.StatusActive,
+			Self: person.User.ID == actor.UserID, CanManage: actor.Role == identity.RoleAdmin,
+			Created: person.User.CreatedAt.Format("2006-01-02"), Version: person.User.Version,
+		}
+		for _, role := range identity.Roles() {
+			row.Roles = append(row.Roles, roleOption{Value: string(role), Label: p.T("role." + string(role)), Selected: role == person.User.Role})
+		}
+		p.People = append(p.People, row)
 	}
 	for _, role := range identity.Roles() {
 		p.Roles = append(p.Roles, roleOption{Value: string(role), Label: p.T("role." + string(role)), Selected: form.Value("role") == string(role)})
@@ -149,4 +160,38 @@ func (h *Handler) acceptPage(r *http.Request, form *Form, role identity.Role) *a
 		p.MinChars = 8
 	}
 	return p
+}
+
+// ChangePerson serves POST /admin/people/{id}: an admin deactivates,
+// reactivates or changes the role of a person. Either change ends all the
+// person's sessions at once, so the next request of theirs signs in anew.
+func (h *Handler) ChangePerson(w http.ResponseWriter, r *http.Request) error {
+	actor, _ := identity.ActorFrom(r.Context())
+	if err := r.ParseForm(); err != nil {
+		return errs.Wrap(err, errs.Invalid, "web.ChangePerson")
+	}
+	version, err := strconv.ParseInt(r.PostForm.Get("version"), 10, 64)
+	if err != nil {
+		return errs.InvalidFields(errs.FieldError{Field: "version", Message: "field.invalid_format"})
+	}
+	var ch identity.PersonChange
+	reason := session.ReasonRoleChanged
+	if v := r.PostForm.Get("status"); v != "" {
+		st := identity.Status(v)
+		ch.Status = &st
+		reason = session.ReasonDeactivated
+	}
+	if v := r.PostForm.Get("role"); v != "" {
+		role := identity.Role(v)
+		ch.Role = &role
+	}
+	id := r.PathValue("id")
+	if _, err := h.opts.Accounts.ChangePerson(r.Context(), actor, id, version, ch); err != nil {
+		return err
+	}
+	if _, err := h.opts.Sessions.RevokeUser(r.Context(), actor.OrgID, id, "", reason); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin/people", http.StatusSeeOther)
+	return nil
 }

@@ -72,7 +72,7 @@ type Handler struct {
 }
 
 // pageNames are the page templates; each is parsed together with the layout.
-var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens", "profile", "people", "accept"}
+var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens", "profile", "people", "accept", "sessions"}
 
 // New parses every template and indexes the static assets. It fails on any
 // template error, so a broken template stops start-up, not a request.
@@ -127,11 +127,11 @@ func New(opts Options) (*Handler, error) {
 }
 
 // staticAction matches template actions whose output depends only on the
-// locale and start-up options (so page data must not shadow .Locale,
-// .QuickExitURL or .Version with fields of its own): argument-free translations such as
+// locale and start-up options: argument-free translations such as
 // {{.T "nav.home"}}, static asset URLs such as {{static "app.css"}}, and
-// {{.Locale}}, {{.QuickExitURL}} and {{.Version}}.
-var staticAction = regexp.MustCompile(`\{\{\s*(?:\$?\.T\s+"([a-z0-9_.]+)"|static\s+"([a-zA-Z0-9_./-]+)"|\$?\.(Locale|QuickExitURL|Version))\s*\}\}`)
+// {{.Locale}}, {{.QuickExitURL}} and {{.AppVersion}}. Page data must not
+// define fields with those three names: they would be replaced, not read.
+var staticAction = regexp.MustCompile(`\{\{\s*(?:\$?\.T\s+"([a-z0-9_.]+)"|static\s+"([a-zA-Z0-9_./-]+)"|\$?\.(Locale|QuickExitURL|AppVersion))\s*\}\}`)
 
 // braceEscaper keeps substituted text from ever being read as an action.
 var braceEscaper = strings.NewReplacer("{", "&#123;", "}", "&#125;")
@@ -158,7 +158,7 @@ func (h *Handler) compileStatic(loc i18n.Locale, src string) (string, error) {
 			v = string(loc)
 		case m[3] == "QuickExitURL":
 			v = h.opts.QuickExitURL
-		case m[3] == "Version":
+		case m[3] == "AppVersion":
 			v = h.opts.Version
 		}
 		return braceEscaper.Replace(html.EscapeString(v))
@@ -185,7 +185,7 @@ type Page struct {
 	RequestID    string
 	Path         string
 	QuickExitURL string
-	Version      string
+	AppVersion   string
 	SignedIn     bool
 	cat          *i18n.Catalog
 }
@@ -212,7 +212,7 @@ func (h *Handler) newPage(r *http.Request, titleKey string) Page {
 		RequestID:    info.ID,
 		Path:         r.URL.Path,
 		QuickExitURL: h.opts.QuickExitURL,
-		Version:      h.opts.Version,
+		AppVersion:   h.opts.Version,
 		SignedIn:     info.SignedIn(),
 		cat:          h.opts.Catalog,
 	}

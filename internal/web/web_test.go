@@ -97,6 +97,10 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 			p := &acceptPage{Page: h.newPage(r, "invite.title"), Form: newForm(r, "name"), RoleName: "Therapist", MinChars: 12}
 			return h.render(w, r, http.StatusOK, "accept", p)
 		},
+		"sessions": func(w http.ResponseWriter, r *http.Request) error {
+			p := sessionsPage{Page: h.newPage(r, "sessions.title"), Sessions: []sessionRow{{ID: "1", Device: "Firefox · Linux", Place: "203.0.113.0/24", Current: true}, {ID: "2", Device: "Safari · iOS"}}}
+			return h.render(w, r, http.StatusOK, "sessions", &p)
+		},
 		"account": func(w http.ResponseWriter, r *http.Request) error {
 			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
 			return h.render(w, r, http.StatusOK, "account", &p)

@@ -25,6 +25,7 @@ var routeRoles = map[string][]identity.Role{
 	"GET /login/mfa":                     nil,
 	"POST /login/mfa":                    nil,
 	"GET /account":                       nil,
+	"POST /session/extend":               nil,
 	"GET /account/mfa":                   nil,
 	"POST /account/mfa/totp":             nil,
 	"POST /account/mfa/totp/confirm":     nil,

@@ -4,17 +4,21 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/astralcore/astral/internal/browsertest"
 	"github.com/astralcore/astral/internal/config"
 	"github.com/astralcore/astral/internal/server"
+	"github.com/astralcore/astral/internal/web"
 )
 
 // samplePaths gives a concrete URL for web routes with path parameters. A new
@@ -138,3 +142,77 @@ func TestLanguageSwitchWithoutJavaScript(t *testing.T) {
 		t.Errorf("after switching: lang=%q h1=%q, want German", lang.Value, heading)
 	}
 }
+
+// TestSignedInPagesInBrowser audits the pages a signed-in admin sees (with a
+// second factor), in real Chromium with axe-core, and checks the idle
+// warning: with a one-minute idle timeout it appears at once, and "Stay
+// signed in" keeps the session and hides it.
+func TestSignedInPagesInBrowser(t *testing.T) {
+	b := browsertest.Start(t)
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir, "ASTRAL_SESSION_IDLE_STAFF": "1m"})
+	admin := setupPractice(t, inst, dir)
+	enrolTOTP(t, admin, inst)
+	u, _ := url.Parse(inst.URL)
+	var token string
+	for _, c := range admin.Jar.Cookies(u) {
+		if c.Name == web.SessionCookieName(false) {
+			token = c.Value
+		}
+	}
+	tab := b.NewTab(t)
+	ctx, cancel := context.WithTimeout(tab, browsertest.Timeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, network.SetCookie, network.SetCookieParams{Name: web.SessionCookieName(false), Value: token, URL: inst.URL, HTTPOnly: ptrTo(true)}); err != nil {
+		t.Fatalf("set cookie: %v", err)
+	}
+	for _, p := range []string{"/account", "/account/profile", "/account/mfa", "/account/sessions", "/account/tokens", "/admin/audit", "/admin/people"} {
+		res := b.Audit(t, inst.URL+p)
+		for _, problem := range res.Problems() {
+			t.Errorf("%s: %s", p, problem)
+		}
+		if res.Status != 200 {
+			t.Errorf("%s: status %d, want 200", p, res.Status)
+		}
+	}
+
+	// The idle warning: shown at once with a one-minute idle timeout;
+	// "Stay signed in" keeps the session and hides it.
+	b.Do(t, tab, chromedp.Navigate(inst.URL+"/account"))
+	hidden := func() string {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string]("String(document.getElementById('session-warning').hidden)"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	waitFor := func(want string) {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if hidden() == want {
+				return
+			}
+		}
+		t.Fatalf("session warning hidden=%s, want %s", hidden(), want)
+	}
+	waitFor("false")
+	expiry := func() string {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body.dataset.sessionExpires"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := expiry()
+	time.Sleep(1100 * time.Millisecond) // so the new deadline is later
+	b.Do(t, tab, chromedp.Click("#session-extend"))
+	waitFor("true")
+	if after := expiry(); after <= before {
+		t.Errorf("session deadline %s did not move past %s", after, before)
+	}
+	path, err := chromedp.Run(ctx, chromedp.Evaluate[string]("location.pathname"))
+	if err != nil || path != "/account" {
+		t.Errorf("after staying signed in: at %q (%v)", path, err)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -51,7 +51,10 @@ func (a *app) newPeople(ctx context.Context) (*people, error) {
 	opts := session.Options{
 		IdleStaff: a.cfg.Session.IdleStaff, IdlePatient: a.cfg.Session.IdlePatient,
 		Absolute: a.cfg.Session.Absolute, Remember: a.cfg.Session.Remember,
-		Now: time.Now, Logger: a.log,
+		// Activity is written at most this often; a tenth of the shortest
+		// idle timeout (at most a minute) keeps sessions from ending early.
+		TouchInterval: min(time.Minute, min(a.cfg.Session.IdleStaff, a.cfg.Session.IdlePatient)/10),
+		Now:           time.Now, Logger: a.log,
 	}
 	if a.redis != nil {
 		// Without waiting: a Redis that is down at start-up makes the

@@ -40,6 +40,9 @@ type Info struct {
 	MFA bool
 	// AuthTime is when the person last fully authenticated, for step-up.
 	AuthTime time.Time
+	// SessionExpires is when the session ends without further activity,
+	// for the page's "you will be signed out soon" warning.
+	SessionExpires time.Time
 	// Scopes is set when the request came with a personal API token
 	// instead of a session: what the token allows.
 	Scopes []string

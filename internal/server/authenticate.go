@@ -43,6 +43,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		info := reqctx.From(r.Context())
 		info.UserID, info.OrgID, info.Role = sess.UserID, sess.OrgID, string(sess.Role)
 		info.SessionID, info.MFA, info.AuthTime = sess.ID, sess.MFAVerified(), sess.AuthTime
+		info.SessionExpires = s.opts.Sessions.ExpiresAt(sess)
 		next.ServeHTTP(w, r)
 	})
 }

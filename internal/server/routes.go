@@ -73,6 +73,7 @@ func (s *Server) routeTable() []Route {
 		{"GET", "/login/mfa", SurfaceWeb, w.MFAForm, SignedIn, ""},
 		{"POST", "/login/mfa", SurfaceWeb, w.MFAVerify, SignedIn, ""},
 		{"GET", "/account", SurfaceWeb, w.Account, SignedIn, ""},
+		{"POST", "/session/extend", SurfaceWeb, w.ExtendSession, SignedIn, ""},
 		{"GET", "/account/mfa", SurfaceWeb, w.MFASettings, SignedIn, ""},
 		{"POST", "/account/mfa/totp", SurfaceWeb, w.TOTPBegin, SignedIn, ""},
 		{"POST", "/account/mfa/totp/confirm", SurfaceWeb, w.TOTPConfirm, SignedIn, ""},

@@ -187,7 +187,10 @@ type Page struct {
 	QuickExitURL string
 	AppVersion   string
 	SignedIn     bool
-	cat          *i18n.Catalog
+	// SessionExpires is the session's end in Unix milliseconds, for the
+	// idle warning; 0 when not signed in.
+	SessionExpires int64
+	cat            *i18n.Catalog
 }
 
 // LocaleOption is one entry of the language switcher.
@@ -214,7 +217,13 @@ func (h *Handler) newPage(r *http.Request, titleKey string) Page {
 		QuickExitURL: h.opts.QuickExitURL,
 		AppVersion:   h.opts.Version,
 		SignedIn:     info.SignedIn(),
-		cat:          h.opts.Catalog,
+		SessionExpires: func() int64 {
+			if info.SessionExpires.IsZero() {
+				return 0
+			}
+			return info.SessionExpires.UnixMilli()
+		}(),
+		cat: h.opts.Catalog,
 	}
 	for _, l := range i18n.Locales() {
 		p.Locales = append(p.Locales, LocaleOption{Code: l, Name: h.opts.Catalog.Name(l), Selected: l == loc})

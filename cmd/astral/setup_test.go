@@ -192,6 +192,16 @@ func TestSecondFactor(t *testing.T) {
 		t.Fatalf("confirm TOTP: %d, %d backup codes shown", res.StatusCode, strings.Count(body, "<li><code>"))
 	}
 	backup := between(body, "<li><code>", "</code>")
+	// The owner is told by email that a second factor was set up.
+	notices, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	found := false
+	for _, n := range notices {
+		b, _ := os.ReadFile(n)
+		found = found || strings.Contains(string(b), "second factor")
+	}
+	if !found {
+		t.Errorf("no email about the new second factor among %d messages", len(notices))
+	}
 
 	// A new sign-in: password first, then the second factor. The same code
 	// cannot be used twice (it was used at enrolment).
@@ -224,7 +234,7 @@ func TestSecondFactor(t *testing.T) {
 		t.Errorf("audit search: %d, or it shows personal data", res.StatusCode)
 	}
 	res, body = do(t, c2, "GET", inst.URL+"/admin/audit?action=auth.mfa", nil)
-	if res.StatusCode != 200 || strings.Contains(body, "signed in") || !strings.Contains(body, "confirmed a second factor") {
+	if res.StatusCode != 200 || strings.Contains(body, "<td>signed in") || !strings.Contains(body, "confirmed a second factor") {
 		t.Errorf("audit search by action: %d", res.StatusCode)
 	}
 	if res, _ := do(t, c2, "GET", inst.URL+"/admin/audit?from=yesterday", nil); res.StatusCode != 400 {

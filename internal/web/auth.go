@@ -125,6 +125,10 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, http.StatusUnauthorized, "login", &p)
 	}
 	actor := identity.Actor{UserID: res.User.ID, OrgID: res.User.OrgID, Role: res.User.Role}
+	if res.PriorFailures >= 3 {
+		// Someone may have tried the password: tell the owner.
+		h.notifySelf(r, actor, "login_after_failures", "notice.login_failures_subject", "notice.login_failures_body", res.PriorFailures)
+	}
 	return h.startSession(w, r, actor, false, localPath(r.PostForm.Get("next")))
 }
 
@@ -213,5 +217,16 @@ func renameFields(err error, names map[string]string) {
 		if n, ok := names[f.Field]; ok {
 			e.Fields[i].Field = n
 		}
+	}
+}
+
+// notifySelf emails the person about their own account, in their language.
+// A failure to send is logged; the action that caused it stands.
+func (h *Handler) notifySelf(r *http.Request, actor identity.Actor, kind, subjectKey, bodyKey string, args ...any) {
+	loc := h.locale(r)
+	subject := h.opts.Catalog.T(loc, subjectKey)
+	body := h.opts.Catalog.T(loc, bodyKey, args...)
+	if err := h.opts.Accounts.NotifySelf(r.Context(), actor, kind, subject, body); err != nil {
+		h.opts.Logger.WarnContext(r.Context(), "account notice not sent", "kind", kind, "err", err.Error())
 	}
 }

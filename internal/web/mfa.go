@@ -8,6 +8,7 @@ import (
 
 	"github.com/astralcore/astral/internal/audit"
 	"github.com/astralcore/astral/internal/errs"
+	"github.com/astralcore/astral/internal/identity"
 	"github.com/astralcore/astral/internal/mfa"
 	"github.com/astralcore/astral/internal/phi"
 	"github.com/astralcore/astral/internal/ratelimit"
@@ -154,6 +155,8 @@ func (h *Handler) TOTPConfirm(w http.ResponseWriter, r *http.Request) error {
 	if err := h.rotate(w, r, func(s *session.Session) { s.MFAAt = time.Now() }); err != nil {
 		return err
 	}
+	actor, _ := identity.ActorFrom(ctx)
+	h.notifySelf(r, actor, "mfa_changed", "notice.mfa_subject", "notice.mfa_body")
 	p := mfaPage{Page: h.newPage(r, "mfa.codes_title"), Form: newForm(r)}
 	for _, c := range codes {
 		p.BackupCodes = append(p.BackupCodes, c.Reveal())

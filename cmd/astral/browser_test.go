@@ -203,7 +203,9 @@ func TestSignedInPagesInBrowser(t *testing.T) {
 		return v
 	}
 	before := expiry()
-	time.Sleep(1100 * time.Millisecond) // so the new deadline is later
+	// Activity is written at most every tenth of the idle timeout (6 s
+	// here); wait past that so "stay" visibly moves the deadline.
+	time.Sleep(6500 * time.Millisecond)
 	b.Do(t, tab, chromedp.Click("#session-extend"))
 	waitFor("true")
 	if after := expiry(); after <= before {

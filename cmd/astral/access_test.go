@@ -25,6 +25,8 @@ var routeRoles = map[string][]identity.Role{
 	"GET /login/mfa":                     nil,
 	"POST /login/mfa":                    nil,
 	"GET /account":                       nil,
+	"GET /account/password":              nil,
+	"POST /account/password":             nil,
 	"POST /session/extend":               nil,
 	"GET /account/mfa":                   nil,
 	"POST /account/mfa/totp":             nil,

@@ -28,6 +28,7 @@ var samplePaths = map[string]string{
 	"/static/{path...}": "", // assets, not pages
 	"/setup/{token}":    "", // redirects to /setup; the flow is tested in setup_test.go
 	"/invite/{token}":   "", // redirects to /invite; the flow is tested in setup_test.go
+	"/reset/{token}":    "", // redirects to /reset; the flow is tested in setup_test.go
 }
 
 // wantStatus is the status a page answers an anonymous visitor with, when
@@ -35,6 +36,7 @@ var samplePaths = map[string]string{
 var wantStatus = map[string]int{
 	"/setup":                    404, // no setup token in the visitor's cookie
 	"/invite":                   404, // no invitation token in the visitor's cookie
+	"/reset":                    404, // no reset token in the visitor's cookie
 	"/this-page-does-not-exist": 404,
 }
 

@@ -482,3 +482,68 @@ func TestInviteAndJoin(t *testing.T) {
 		t.Error("personal data in the log")
 	}
 }
+
+// TestPasswordChangeAndReset changes the password (other sessions end, an
+// email says so), then resets it through the emailed link as someone who
+// forgot it.
+func TestPasswordChangeAndReset(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	c := setupPractice(t, inst, dir)
+	const email, first = "ada@lindenhof.example", "correct horse battery staple"
+	other := browserClient(t)
+	do(t, other, "POST", inst.URL+"/login", url.Values{"email": {email}, "password": {first}})
+
+	res, _ := do(t, c, "POST", inst.URL+"/account/password", url.Values{"current_password": {"nope"}, "password": {"a brand new passphrase"}, "password_confirm": {"a brand new passphrase"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("wrong current password: %d", res.StatusCode)
+	}
+	const second = "a brand new passphrase"
+	res, body := do(t, c, "POST", inst.URL+"/account/password", url.Values{"current_password": {first}, "password": {second}, "password_confirm": {second}})
+	if res.StatusCode != 200 || !strings.Contains(body, "was changed") {
+		t.Fatalf("change password: %d", res.StatusCode)
+	}
+	if res, _ := do(t, other, "GET", inst.URL+"/account", nil); res.Request.URL.Path != "/login" {
+		t.Errorf("another session survived the password change")
+	}
+	if res, _ := do(t, c, "GET", inst.URL+"/account", nil); res.Request.URL.Path != "/account" {
+		t.Errorf("the session that changed the password was signed out")
+	}
+
+	// Forgot: the same answer for any address; a link only for a real one.
+	anon := browserClient(t)
+	_, body = do(t, anon, "POST", inst.URL+"/forgot", url.Values{"email": {"nobody@lindenhof.example"}})
+	_, body2 := do(t, anon, "POST", inst.URL+"/forgot", url.Values{"email": {email}})
+	if !strings.Contains(body, "a link is on its way") || !strings.Contains(body2, "a link is on its way") {
+		t.Errorf("forgot-password answers differ or are missing")
+	}
+	var link string
+	files, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if l := regexp.MustCompile(`/reset/[A-Za-z0-9_=-]+`).FindString(strings.ReplaceAll(string(b), "=\r\n", "")); l != "" {
+			link = l
+		}
+	}
+	if link == "" {
+		t.Fatalf("no reset link among %d emails", len(files))
+	}
+	do(t, anon, "GET", inst.URL+link, nil)
+	const third = "a third good passphrase"
+	res, _ = do(t, anon, "POST", inst.URL+"/reset", url.Values{"password": {third}, "password_confirm": {third}})
+	if res.StatusCode != 200 || res.Request.URL.Path != "/account" {
+		t.Fatalf("reset: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	// Every other session ended, and the link works once.
+	if res, _ := do(t, c, "GET", inst.URL+"/account", nil); res.Request.URL.Path != "/login" {
+		t.Errorf("a session survived the reset")
+	}
+	again := browserClient(t)
+	do(t, again, "GET", inst.URL+link, nil)
+	if res, _ := do(t, again, "POST", inst.URL+"/reset", url.Values{"password": {"one more passphrase"}, "password_confirm": {"one more passphrase"}}); res.StatusCode != 404 {
+		t.Errorf("reset link reused: %d", res.StatusCode)
+	}
+	if res, _ := do(t, browserClient(t), "POST", inst.URL+"/login", url.Values{"email": {email}, "password": {third}}); res.StatusCode != 200 {
+		t.Errorf("sign in with the reset password: %d", res.StatusCode)
+	}
+}

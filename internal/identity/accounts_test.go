@@ -180,3 +180,5 @@ func runSetupAndLogin(t *testing.T, f *fixture, db *store.DB) {
 		t.Errorf("audit has %d successful and %d failed logins, want 3 and ≥12", ok, failed)
 	}
 }
+
+func newHasher(p password.Params) (*password.Hasher, error) { return password.NewHasher(p, 4) }

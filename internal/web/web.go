@@ -72,7 +72,7 @@ type Handler struct {
 }
 
 // pageNames are the page templates; each is parsed together with the layout.
-var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens", "profile", "people", "accept", "sessions"}
+var pageNames = []string{"home", "error", "setup", "login", "account", "mfa_verify", "mfa_settings", "mfa_totp", "mfa_codes", "audit_search", "access_log", "tokens", "profile", "people", "accept", "sessions", "password_change", "password_forgot", "password_reset"}
 
 // New parses every template and indexes the static assets. It fails on any
 // template error, so a broken template stops start-up, not a request.

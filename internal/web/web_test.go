@@ -101,6 +101,20 @@ func TestEveryPageRendersInEveryLocale(t *testing.T) {
 			p := sessionsPage{Page: h.newPage(r, "sessions.title"), Sessions: []sessionRow{{ID: "1", Device: "Firefox · Linux", Place: "203.0.113.0/24", Current: true}, {ID: "2", Device: "Safari · iOS"}}}
 			return h.render(w, r, http.StatusOK, "sessions", &p)
 		},
+		"password_change": func(w http.ResponseWriter, r *http.Request) error {
+			p := passwordPage{Page: h.newPage(r, "password.change_title"), Form: newForm(r), Changed: true}
+			p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(errs.FieldError{Field: "current_password", Message: "field.password_wrong"}))
+			return h.render(w, r, http.StatusOK, "password_change", &p)
+		},
+		"password_forgot": func(w http.ResponseWriter, r *http.Request) error {
+			p := passwordPage{Page: h.newPage(r, "password.forgot_title"), Form: newForm(r), AskPractice: true}
+			return h.render(w, r, http.StatusOK, "password_forgot", &p)
+		},
+		"password_reset": func(w http.ResponseWriter, r *http.Request) error {
+			p := passwordPage{Page: h.newPage(r, "password.reset_title"), Form: newForm(r)}
+			p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(errs.FieldError{Field: "password", Message: "field.password_common"}))
+			return h.render(w, r, http.StatusOK, "password_reset", &p)
+		},
 		"account": func(w http.ResponseWriter, r *http.Request) error {
 			p := accountPage{Page: h.newPage(r, "account.title"), RoleName: "x", MFA: true}
 			return h.render(w, r, http.StatusOK, "account", &p)

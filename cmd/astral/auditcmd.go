@@ -91,26 +91,22 @@ func auditPurgeCmd(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer a.Close()
-	rec, err := newAuditRecorder(a)
-	if err != nil {
-		return err
-	}
 	orgs := []string{org}
 	if org == "" {
 		if orgs, err = a.db.AuditOrgIDs(ctx); err != nil {
-			return errors.Join(fmt.Errorf("audit purge: %w", err), rec.Close())
+			return fmt.Errorf("audit purge: %w", err)
 		}
 	}
 	for _, o := range orgs {
-		res, err := rec.Purge(ctx, o)
+		res, err := a.audit.Purge(ctx, o)
 		if err != nil {
-			return errors.Join(fmt.Errorf("audit purge: org %s: %w", o, err), rec.Close())
+			return fmt.Errorf("audit purge: org %s: %w", o, err)
 		}
 		if res.Through > 0 {
 			fmt.Fprintf(env.stdout, "org %s: purged %d entries, through seq %d\n", o, res.Entries, res.Through)
 		}
 	}
-	return rec.Close()
+	return nil
 }
 
 // auditConfig parses the flags of an audit subcommand, --org among them, and

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -550,5 +551,64 @@ func TestPasswordChangeAndReset(t *testing.T) {
 	}
 	if res, _ := do(t, browserClient(t), "POST", inst.URL+"/login", url.Values{"email": {email}, "password": {third}}); res.StatusCode != 200 {
 		t.Errorf("sign in with the reset password: %d", res.StatusCode)
+	}
+}
+
+// inviteAndJoin has the admin invite someone and has them accept; it returns
+// their signed-in client.
+func inviteAndJoin(t *testing.T, inst *instance, dir string, admin *http.Client, email, role, name, pw string) *http.Client {
+	t.Helper()
+	before, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	if res, _ := do(t, admin, "POST", inst.URL+"/admin/people/invite", url.Values{"email": {email}, "role": {role}}); res.StatusCode != 200 {
+		t.Fatalf("invite %s: %d", role, res.StatusCode)
+	}
+	after, _ := filepath.Glob(filepath.Join(dir, "outbox", "*.eml"))
+	var link string
+	for _, f := range after {
+		if slices.Contains(before, f) {
+			continue
+		}
+		b, _ := os.ReadFile(f)
+		if l := regexp.MustCompile(`/invite/[A-Za-z0-9_=-]+`).FindString(strings.ReplaceAll(string(b), "=\r\n", "")); l != "" {
+			link = l
+		}
+	}
+	if link == "" {
+		t.Fatal("no invitation link")
+	}
+	c := browserClient(t)
+	do(t, c, "GET", inst.URL+link, nil)
+	if res, _ := do(t, c, "POST", inst.URL+"/invite", url.Values{"name": {name}, "password": {pw}, "password_confirm": {pw}}); res.Request.URL.Path != "/account" {
+		t.Fatalf("accept as %s: %d at %s", role, res.StatusCode, res.Request.URL)
+	}
+	return c
+}
+
+// TestPatientSeesWhoAccessedTheirRecord: when the admin's people page shows
+// a patient's name (a profile read), the patient's access log lists it, with
+// the reader's role and no one else's data.
+func TestPatientSeesWhoAccessedTheirRecord(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	admin := setupPractice(t, inst, dir)
+	enrolTOTP(t, admin, inst)
+	patient := inviteAndJoin(t, inst, dir, admin, "pat@lindenhof.example", "patient", "Pat Patient", "pebble meadow song")
+
+	if res, body := do(t, admin, "GET", inst.URL+"/admin/people", nil); res.StatusCode != 200 || !strings.Contains(body, "Pat Patient") {
+		t.Fatalf("people page: %d", res.StatusCode)
+	}
+	res, body := do(t, patient, "GET", inst.URL+"/account/access-log", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("access log: %d", res.StatusCode)
+	}
+	if !strings.Contains(body, "<td>Administrator</td><td>viewed the profile</td>") {
+		t.Errorf("the admin's read is not in the patient's access log:\n%s", between(body, "<tbody>", "</tbody>"))
+	}
+	if strings.Contains(body, "Ada Admin") || strings.Contains(body, "ada@lindenhof.example") {
+		t.Error("the access log shows the reader's personal data")
+	}
+	// Only patients have an access log.
+	if res, _ := do(t, admin, "GET", inst.URL+"/account/access-log", nil); res.StatusCode != 403 {
+		t.Errorf("admin's own access log: %d, want 403", res.StatusCode)
 	}
 }

@@ -612,3 +612,42 @@ func TestPatientSeesWhoAccessedTheirRecord(t *testing.T) {
 		t.Errorf("admin's own access log: %d, want 403", res.StatusCode)
 	}
 }
+
+// TestRememberMe: a patient who asks to stay signed in gets a cookie that
+// outlives the browser session (up to 30 days); an admin asking the same
+// gets an ordinary session cookie.
+func TestRememberMe(t *testing.T) {
+	dir := t.TempDir()
+	inst := startServer(t, map[string]string{"ASTRAL_DATA_DIR": dir})
+	admin := setupPractice(t, inst, dir)
+	enrolTOTP(t, admin, inst)
+	inviteAndJoin(t, inst, dir, admin, "pat@lindenhof.example", "patient", "Pat Patient", "pebble meadow song")
+	login := func(email, pw string) *http.Cookie {
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		req, _ := http.NewRequest("POST", inst.URL+"/login", strings.NewReader(url.Values{"email": {email}, "password": {pw}, "remember": {"1"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		for _, c := range res.Cookies() {
+			if c.Name == "astral_session" {
+				return c
+			}
+		}
+		t.Fatalf("no session cookie (status %d)", res.StatusCode)
+		return nil
+	}
+	pc := login("pat@lindenhof.example", "pebble meadow song")
+	if d := time.Until(pc.Expires); d < 29*24*time.Hour || d > 31*24*time.Hour {
+		t.Errorf("patient's remembered cookie expires in %v, want about 30 days", d)
+	}
+	if !pc.HttpOnly || pc.SameSite != http.SameSiteLaxMode || pc.Path != "/" {
+		t.Errorf("cookie attributes: %+v", pc)
+	}
+	ac := login("ada@lindenhof.example", "correct horse battery staple")
+	if !ac.Expires.IsZero() {
+		t.Errorf("an admin got a remembered cookie until %v", ac.Expires)
+	}
+}

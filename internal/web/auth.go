@@ -129,7 +129,9 @@ func (h *Handler) Login(w http.ResponseWriter, r *http.Request) error {
 		// Someone may have tried the password: tell the owner.
 		h.notifySelf(r, actor, "login_after_failures", "notice.login_failures_subject", "notice.login_failures_body", res.PriorFailures)
 	}
-	return h.startSession(w, r, actor, false, localPath(r.PostForm.Get("next")))
+	// "Keep me signed in" is for patients only; other roles ignore it.
+	remember := r.PostForm.Get("remember") == "1" && actor.Role == identity.RolePatient
+	return h.startSessionWith(w, r, actor, session.NewSession{Remember: remember}, localPath(r.PostForm.Get("next")))
 }
 
 // Logout serves POST /logout: the server session ends, the cookie goes, and
@@ -165,11 +167,15 @@ func (h *Handler) Account(w http.ResponseWriter, r *http.Request) error {
 // startSession signs actor in: a new session (a new token: no fixation),
 // its cookie, and a redirect to next.
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, actor identity.Actor, mfa bool, next string) error {
+	return h.startSessionWith(w, r, actor, session.NewSession{MFA: mfa}, next)
+}
+
+// startSessionWith is startSession with options (a patient's "keep me
+// signed in"); the ids, role and client come from actor and the request.
+func (h *Handler) startSessionWith(w http.ResponseWriter, r *http.Request, actor identity.Actor, n session.NewSession, next string) error {
 	info := reqctx.From(r.Context())
-	token, s, err := h.opts.Sessions.Create(r.Context(), session.NewSession{
-		OrgID: actor.OrgID, UserID: actor.UserID, Role: actor.Role, MFA: mfa,
-		IP: info.ClientIP, UserAgent: info.UserAgent,
-	})
+	n.OrgID, n.UserID, n.Role, n.IP, n.UserAgent = actor.OrgID, actor.UserID, actor.Role, info.ClientIP, info.UserAgent
+	token, s, err := h.opts.Sessions.Create(r.Context(), n)
 	if err != nil {
 		return err
 	}

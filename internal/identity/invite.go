@@ -122,6 +122,15 @@ func (a *Accounts) AcceptInvitation(ctx context.Context, token string, in Accept
 	if err != nil {
 		return Actor{}, err
 	}
+	// Opening the invited address is a read of personal data: audit it first,
+	// attributed to the invitation (the person has no account yet).
+	if err := a.audit.Record(ctx, withRequest(ctx, audit.Event{
+		OrgID: inv.OrgID, ActorID: "invitation:" + inv.ID, ActorRole: "anonymous", Action: "people.join",
+		ResourceType: "invitation", ResourceID: inv.ID, Outcome: audit.Success, Purpose: audit.PurposeNormal,
+		Category: audit.CategoryAdministration, Fields: []string{"invitations.email"},
+	})); err != nil {
+		return Actor{}, err
+	}
 	email, err := a.profiles.keys.OpenText(ctx, inv.Email, phi.AAD{OrgID: inv.OrgID, Table: invitationTable, Column: "email", RowID: inv.ID})
 	if err != nil {
 		return Actor{}, err

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/astralcore/astral/internal/audit"
 	"github.com/astralcore/astral/internal/errs"
 	"github.com/astralcore/astral/internal/identity"
 	"github.com/astralcore/astral/internal/ratelimit"
@@ -58,6 +59,11 @@ func TestInvitations(t *testing.T) {
 	}
 	if _, err := acc.AcceptInvitation(ctx, token, identity.AcceptInput{Name: "X", Password: "a long and unusual passphrase"}); !errs.Is(err, errs.NotFound) {
 		t.Errorf("invitation reused: %v", err)
+	}
+	// Opening the invitation's address was audited.
+	joins, err := db.AuditEntries(ctx, audit.Filter{OrgID: f.org, Action: ptr("people.join"), Limit: 10})
+	if err != nil || len(joins) < 1 {
+		t.Errorf("acceptance not audited: %d entries, %v", len(joins), err)
 	}
 	// The new person signs in with the invited email.
 	res, err := acc.Authenticate(ctx, ratelimit.NewMemoryBackoff(), f.org, "new@clinic.example", "a long and unusual passphrase")

@@ -54,12 +54,9 @@ func (h *Handler) Setup(w http.ResponseWriter, r *http.Request) error {
 	in := identity.SetupInput{
 		PracticeName: r.PostForm.Get("practice_name"), PracticeSlug: r.PostForm.Get("practice_slug"),
 		AdminName: r.PostForm.Get("admin_name"), AdminEmail: r.PostForm.Get("admin_email"),
-		Password: r.PostForm.Get("password"),
 	}
 	var err error
-	if in.Password != r.PostForm.Get("password_confirm") {
-		err = errs.InvalidFields(errs.FieldError{Field: "password_confirm", Message: "field.password_mismatch"})
-	} else {
+	if in.Password, err = confirmedPassword(r); err == nil {
 		var actor identity.Actor
 		actor, err = h.opts.Accounts.CompleteSetup(r.Context(), token, in)
 		if err == nil {

@@ -63,3 +63,13 @@ func (f *Form) fail(cat *i18n.Catalog, loc i18n.Locale, err error) bool {
 	}
 	return true
 }
+
+// confirmedPassword returns the form's new password, or a field problem on
+// "password_confirm" when the two entries differ.
+func confirmedPassword(r *http.Request) (string, error) {
+	pw := r.PostForm.Get("password")
+	if pw != r.PostForm.Get("password_confirm") {
+		return "", errs.InvalidFields(errs.FieldError{Field: "password_confirm", Message: "field.password_mismatch"})
+	}
+	return pw, nil
+}

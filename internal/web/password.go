@@ -34,11 +34,11 @@ func (h *Handler) ChangePassword(w http.ResponseWriter, r *http.Request) error {
 		return errs.Wrap(err, errs.Invalid, "web.ChangePassword")
 	}
 	p := passwordPage{Page: h.newPage(r, "password.change_title"), Form: newForm(r)}
-	next := r.PostForm.Get("password")
-	var err error
-	if next != r.PostForm.Get("password_confirm") {
-		err = errs.InvalidFields(errs.FieldError{Field: "password_confirm", Message: "field.password_mismatch"})
-	} else if err = h.opts.Accounts.ChangePassword(r.Context(), actor, r.PostForm.Get("current_password"), next); err == nil {
+	next, err := confirmedPassword(r)
+	if err == nil {
+		err = h.opts.Accounts.ChangePassword(r.Context(), actor, r.PostForm.Get("current_password"), next)
+	}
+	if err == nil {
 		if _, err := h.opts.Sessions.RevokeUser(r.Context(), actor.OrgID, actor.UserID, info.SessionID, session.ReasonPasswordChanged); err != nil {
 			return err
 		}
@@ -122,9 +122,9 @@ func (h *Handler) Reset(w http.ResponseWriter, r *http.Request) error {
 		return errs.Wrap(err, errs.Invalid, "web.Reset")
 	}
 	p := passwordPage{Page: h.newPage(r, "password.reset_title"), Form: newForm(r)}
-	next := r.PostForm.Get("password")
-	if next != r.PostForm.Get("password_confirm") {
-		p.Form.fail(h.opts.Catalog, p.Locale, errs.InvalidFields(errs.FieldError{Field: "password_confirm", Message: "field.password_mismatch"}))
+	next, err := confirmedPassword(r)
+	if err != nil {
+		p.Form.fail(h.opts.Catalog, p.Locale, err)
 		return h.render(w, r, http.StatusUnprocessableEntity, "password_reset", &p)
 	}
 	actor, err := h.opts.Accounts.ResetPassword(r.Context(), flowToken(r), next)

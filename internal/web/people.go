@@ -136,10 +136,8 @@ func (h *Handler) Accept(w http.ResponseWriter, r *http.Request) error {
 		return errTokenInvalid
 	}
 	p := h.acceptPage(r, newForm(r, "name"), role)
-	pw := r.PostForm.Get("password")
-	if pw != r.PostForm.Get("password_confirm") {
-		err = errs.InvalidFields(errs.FieldError{Field: "password_confirm", Message: "field.password_mismatch"})
-	} else {
+	pw, err := confirmedPassword(r)
+	if err == nil {
 		var actor identity.Actor
 		actor, err = h.opts.Accounts.AcceptInvitation(r.Context(), token, identity.AcceptInput{Name: r.PostForm.Get("name"), Password: pw})
 		if err == nil {
